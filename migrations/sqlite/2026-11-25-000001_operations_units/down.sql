@@ -1,0 +1,3 @@
+DROP INDEX units_by_operation;
+DROP TABLE units;
+DROP TABLE operations;

@@ -1,0 +1,242 @@
+//! Request extractors that turn every way a request can be wrong into a precise problem:
+//! the JSON body (415, 413, 400, 422 with pointers), the query string (400 naming the
+//! parameter) and `If-Match`.
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde_path_to_error::{Path, Segment};
+
+use crate::domain::version::IfMatch;
+use crate::error::{Error, FieldError};
+
+/// The largest body accepted, in bytes; registered as app data beside actix's `PayloadConfig`.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl Default for BodyLimit {
+    fn default() -> BodyLimit {
+        BodyLimit(4 * 1024 * 1024)
+    }
+}
+
+/// A JSON request body, checked for its media type, size, syntax and shape.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let media = check_media_type(req);
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(BodyLimit::default().0, |l| l.0);
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            media?;
+            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => Error::PayloadTooLarge { limit },
+                _ => Error::MalformedJson(format!("the body could not be read: {e}")),
+            })?;
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// Accepts `application/json`, `application/merge-patch+json` and any other `+json` type.
+fn check_media_type(req: &HttpRequest) -> Result<(), Error> {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return Err(Error::UnsupportedMediaType(
+            "send the body as application/json".into(),
+        ));
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedMediaType(format!(
+            "`{essence}` is not JSON; send application/json"
+        )))
+    }
+}
+
+/// Parses a body: not JSON is 400; JSON of the wrong shape is 422 with a pointer to the member.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = pointer_of(e.path(), &e.inner().to_string());
+        Error::Validation(vec![FieldError::at(
+            pointer,
+            clean_message(&e.inner().to_string()),
+        )])
+    })
+}
+
+/// The JSON pointer of a failing member; for an unknown or missing field, the field itself.
+fn pointer_of(path: &Path, message: &str) -> String {
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    for prefix in ["unknown field `", "missing field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some((field, _)) = rest.split_once('`') {
+                if !pointer.ends_with(&format!("/{field}")) {
+                    pointer.push('/');
+                    pointer.push_str(field);
+                }
+            }
+        }
+    }
+    pointer
+}
+
+/// Keeps serde's message but drops the long list of expected fields after an unknown one.
+fn clean_message(message: &str) -> String {
+    if message.starts_with("unknown field") {
+        if let Some((head, _)) = message.split_once(", expected") {
+            return format!("{head} (an unknown field is refused so a typo cannot drop data)");
+        }
+    }
+    message.to_string()
+}
+
+/// A query string, checked for unknown parameters and bad values (400 naming the parameter).
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(QueryParams))
+    }
+}
+
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let message = e.inner().to_string();
+        let name = match message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split_once('`'))
+        {
+            Some((field, _)) => field.to_string(),
+            None => e.path().to_string(),
+        };
+        Error::bad_parameter(name, clean_message(&message))
+    })
+}
+
+/// The `If-Match` header of a request.
+pub struct IfMatchHeader(pub IfMatch);
+
+impl FromRequest for IfMatchHeader {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_if_match(req).map(IfMatchHeader))
+    }
+}
+
+/// Reads `If-Match`: `*`, or a list of strong entity tags holding versions (`"3"`). A weak tag
+/// or one that holds no version matches nothing, so the write fails with 412.
+fn parse_if_match(req: &HttpRequest) -> Result<IfMatch, Error> {
+    let mut values = req.headers().get_all(header::IF_MATCH).peekable();
+    if values.peek().is_none() {
+        return Ok(IfMatch::Absent);
+    }
+    let mut versions = Vec::new();
+    for value in values {
+        let text = value
+            .to_str()
+            .map_err(|_| Error::bad_parameter("If-Match", "is not ASCII"))?;
+        for tag in text.split(',').map(str::trim) {
+            if tag == "*" {
+                return Ok(IfMatch::Any);
+            }
+            if let Some(version) = tag
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .and_then(|t| t.parse::<i64>().ok())
+            {
+                versions.push(version);
+            }
+        }
+    }
+    Ok(IfMatch::Versions(versions))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+
+    fn pointer(body: &str) -> Option<String> {
+        match parse_json::<Outer>(body.as_bytes()) {
+            Err(Error::Validation(errors)) => errors[0].pointer.clone(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn pointers_name_the_member() {
+        assert_eq!(
+            pointer(r#"{"name":"a","inner":{"count":-1}}"#).as_deref(),
+            Some("/inner/count")
+        );
+        assert_eq!(
+            pointer(r#"{"name":"a","inner":{"count":1,"cuont":2}}"#).as_deref(),
+            Some("/inner/cuont")
+        );
+        assert_eq!(pointer(r#"{"name":"a"}"#).as_deref(), Some("/inner"));
+        assert_eq!(
+            pointer(r#"{"name":1,"inner":{"count":1}}"#).as_deref(),
+            Some("/name")
+        );
+        assert!(matches!(
+            parse_json::<Outer>(b"{"),
+            Err(Error::MalformedJson(_))
+        ));
+    }
+}

@@ -1,0 +1,51 @@
+//! `/healthz` (the process answers) and `/readyz` (the database answers and is migrated).
+
+use actix_web::{get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db;
+use crate::error::{Error, Result};
+use crate::AppState;
+
+/// Answer of the health probes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` for `/healthz`, `ready` for `/readyz`.
+    pub status: String,
+}
+
+/// Liveness: the process is up and serving HTTP. Touches no database.
+#[utoipa::path(
+    tag = "health",
+    operation_id = "get_health",
+    responses((status = 200, description = "The process is up", body = Health))
+)]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health {
+        status: "ok".to_string(),
+    })
+}
+
+/// Readiness: the database answers and every migration has been applied.
+#[utoipa::path(
+    tag = "health",
+    operation_id = "get_readiness",
+    responses(
+        (status = 200, description = "Ready to serve", body = Health),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>> {
+    let pending = state.db.run(db::migrate::pending).await?;
+    if pending > 0 {
+        return Err(Error::Unavailable(format!(
+            "{pending} migrations are not applied yet"
+        )));
+    }
+    Ok(web::Json(Health {
+        status: "ready".to_string(),
+    }))
+}

@@ -1,0 +1,158 @@
+//! `/v1/operations`: create, list, read and change operations.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{IfMatchHeader, JsonBody, QueryParams};
+use super::respond::{created_or_replayed, versioned};
+use crate::db;
+use crate::domain::operation::{NewOperation, Operation, OperationPatch};
+use crate::domain::page;
+use crate::error::Result;
+use crate::AppState;
+
+/// Query of `GET /v1/operations`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListOperationsQuery {
+    /// Items per page, 1 to 1,000 (default 100).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of operations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperationPage {
+    /// The operations of this page, by id.
+    pub items: Vec<Operation>,
+    /// Cursor of the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Creates an operation. Sending the same operation again returns the stored one with 200.
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "create_operation",
+    request_body = NewOperation,
+    responses(
+        (status = 201, description = "The operation was created", body = Operation,
+            headers(("ETag" = String, description = "The version, as a strong entity tag"))),
+        (status = 200, description = "The same operation already existed: nothing changed", body = Operation,
+            headers(("ETag" = String, description = "The version, as a strong entity tag"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 409, response = super::problems::Conflict),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 415, response = super::problems::UnsupportedMediaType),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[post("/operations")]
+pub async fn create_operation(
+    state: web::Data<AppState>,
+    JsonBody(new): JsonBody<NewOperation>,
+) -> Result<HttpResponse> {
+    new.validate()?;
+    let (operation, created) = state
+        .db
+        .run(move |conn| db::operations::create(conn, &new))
+        .await?;
+    Ok(versioned(
+        created_or_replayed(created),
+        operation.version,
+        &operation,
+    ))
+}
+
+/// Lists operations by id, a page at a time.
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "list_operations",
+    params(ListOperationsQuery),
+    responses(
+        (status = 200, description = "One page of operations", body = OperationPage),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations")]
+pub async fn list_operations(
+    state: web::Data<AppState>,
+    QueryParams(query): QueryParams<ListOperationsQuery>,
+) -> Result<web::Json<OperationPage>> {
+    let limit = page::limit(query.limit)?;
+    let after = page::decode_cursor(query.cursor.as_deref())?;
+    let rows = state
+        .db
+        .run(move |conn| db::operations::list(conn, after.as_deref(), limit + 1))
+        .await?;
+    let (items, next_cursor) = page::finish(rows, limit, |op| op.id.clone());
+    Ok(web::Json(OperationPage { items, next_cursor }))
+}
+
+/// Reads an operation, with the countries taking part and the officers they deploy.
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "get_operation",
+    params(("op" = String, Path, description = "Operation id (slug)")),
+    responses(
+        (status = 200, description = "The operation", body = Operation,
+            headers(("ETag" = String, description = "The version, as a strong entity tag"))),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}")]
+pub async fn get_operation(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id = path.into_inner();
+    let operation = state
+        .db
+        .run(move |conn| db::operations::get(conn, &id))
+        .await?;
+    Ok(versioned(StatusCode::OK, operation.version, &operation))
+}
+
+/// Changes an operation. Members left out keep their value; `If-Match` guards against
+/// overwriting a change the client has not seen (412 when the version is stale).
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "update_operation",
+    request_body = OperationPatch,
+    params(
+        ("op" = String, Path, description = "Operation id (slug)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the client last saw"),
+    ),
+    responses(
+        (status = 200, description = "The operation after the change (unchanged when the patch changes nothing)", body = Operation,
+            headers(("ETag" = String, description = "The version, as a strong entity tag"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 412, response = super::problems::PreconditionFailed),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 415, response = super::problems::UnsupportedMediaType),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[patch("/operations/{op}")]
+pub async fn update_operation(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    IfMatchHeader(if_match): IfMatchHeader,
+    JsonBody(patch): JsonBody<OperationPatch>,
+) -> Result<HttpResponse> {
+    let id = path.into_inner();
+    let operation = state
+        .db
+        .run(move |conn| db::operations::update(conn, &id, &if_match, &patch))
+        .await?;
+    Ok(versioned(StatusCode::OK, operation.version, &operation))
+}

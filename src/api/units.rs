@@ -1,0 +1,190 @@
+//! `/v1/operations/{op}/units`: the national units taking part in an operation.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{IfMatchHeader, JsonBody, QueryParams};
+use super::respond::{created_or_replayed, versioned};
+use crate::db;
+use crate::db::units::UnitFilter;
+use crate::domain::unit::{NewUnit, Unit, UnitPatch};
+use crate::domain::{country, page};
+use crate::error::{Error, Result};
+use crate::AppState;
+
+/// Query of `GET /v1/operations/{op}/units`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListUnitsQuery {
+    /// Only the units of this country (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
+    /// Items per page, 1 to 1,000 (default 100).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of units.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitPage {
+    /// The units of this page, by id.
+    pub items: Vec<Unit>,
+    /// Cursor of the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Registers a national unit. Units are unique by country and name in an operation, so sending
+/// the same unit again returns the stored one with 200.
+#[utoipa::path(
+    tag = "units",
+    operation_id = "create_unit",
+    request_body = NewUnit,
+    params(("op" = String, Path, description = "Operation id")),
+    responses(
+        (status = 201, description = "The unit was registered", body = Unit,
+            headers(("ETag" = String, description = "The version, as a strong entity tag"))),
+        (status = 200, description = "The same unit already existed: nothing changed", body = Unit,
+            headers(("ETag" = String, description = "The version, as a strong entity tag"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 415, response = super::problems::UnsupportedMediaType),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[post("/operations/{op}/units")]
+pub async fn create_unit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    JsonBody(new): JsonBody<NewUnit>,
+) -> Result<HttpResponse> {
+    let operation_id = path.into_inner();
+    let new = new.validate()?;
+    let (unit, created) = state
+        .db
+        .run(move |conn| db::units::create(conn, &operation_id, &new))
+        .await?;
+    Ok(versioned(created_or_replayed(created), unit.version, &unit))
+}
+
+/// Lists the units of an operation by id, a page at a time.
+#[utoipa::path(
+    tag = "units",
+    operation_id = "list_units",
+    params(("op" = String, Path, description = "Operation id"), ListUnitsQuery),
+    responses(
+        (status = 200, description = "One page of units", body = UnitPage),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}/units")]
+pub async fn list_units(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    QueryParams(query): QueryParams<ListUnitsQuery>,
+) -> Result<web::Json<UnitPage>> {
+    let operation_id = path.into_inner();
+    let limit = page::limit(query.limit)?;
+    let after = page::decode_cursor(query.cursor.as_deref())?
+        .map(|key| {
+            key.parse::<i64>()
+                .map_err(|_| Error::bad_parameter("cursor", "is not a unit cursor"))
+        })
+        .transpose()?;
+    let country = query
+        .country
+        .as_deref()
+        .map(|code| {
+            country::normalise(code).ok_or_else(|| {
+                Error::bad_parameter(
+                    "country",
+                    format!("`{code}` is not an ISO 3166-1 alpha-2 code"),
+                )
+            })
+        })
+        .transpose()?;
+    let filter = UnitFilter {
+        country,
+        countries: None,
+        after,
+    };
+    let rows = state
+        .db
+        .run(move |conn| {
+            db::operations::get(conn, &operation_id)?;
+            db::units::list(conn, &operation_id, &filter, limit + 1)
+        })
+        .await?;
+    let (items, next_cursor) = page::finish(rows, limit, |unit| unit.id.to_string());
+    Ok(web::Json(UnitPage { items, next_cursor }))
+}
+
+/// Reads one unit.
+#[utoipa::path(
+    tag = "units",
+    operation_id = "get_unit",
+    params(("op" = String, Path, description = "Operation id"), ("id" = i64, Path, description = "Unit id")),
+    responses(
+        (status = 200, description = "The unit", body = Unit,
+            headers(("ETag" = String, description = "The version, as a strong entity tag"))),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}/units/{id}")]
+pub async fn get_unit(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse> {
+    let (operation_id, id) = path.into_inner();
+    let unit = state
+        .db
+        .run(move |conn| db::units::get(conn, &operation_id, id))
+        .await?;
+    Ok(versioned(StatusCode::OK, unit.version, &unit))
+}
+
+/// Changes a unit (its country cannot change). `If-Match` guards against lost updates.
+#[utoipa::path(
+    tag = "units",
+    operation_id = "update_unit",
+    request_body = UnitPatch,
+    params(
+        ("op" = String, Path, description = "Operation id"),
+        ("id" = i64, Path, description = "Unit id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the client last saw"),
+    ),
+    responses(
+        (status = 200, description = "The unit after the change (unchanged when the patch changes nothing)", body = Unit,
+            headers(("ETag" = String, description = "The version, as a strong entity tag"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 412, response = super::problems::PreconditionFailed),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 415, response = super::problems::UnsupportedMediaType),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[patch("/operations/{op}/units/{id}")]
+pub async fn update_unit(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+    IfMatchHeader(if_match): IfMatchHeader,
+    JsonBody(patch): JsonBody<UnitPatch>,
+) -> Result<HttpResponse> {
+    let (operation_id, id) = path.into_inner();
+    let unit = state
+        .db
+        .run(move |conn| db::units::update(conn, &operation_id, id, &if_match, &patch, |_| Ok(())))
+        .await?;
+    Ok(versioned(StatusCode::OK, unit.version, &unit))
+}

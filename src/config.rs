@@ -1,0 +1,82 @@
+//! Typed settings: `config/default.toml` (built in), then an optional file, then the environment.
+
+use std::path::Path;
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The defaults, with a comment on every key; the same file is in the repository.
+pub const DEFAULTS_TOML: &str = include_str!("../config/default.toml");
+
+/// Every setting of the service. Unknown keys are refused so a typo cannot pass unnoticed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port the HTTP server listens on.
+    pub bind: String,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// SQLite path or `file:` URI, or a `postgres://` URL.
+    pub database_url: String,
+    /// Connections kept in the pool of each instance.
+    pub pool_size: u32,
+    /// Seconds to wait for a connection before answering 503.
+    pub db_timeout_secs: u64,
+    /// SQLite busy timeout in milliseconds.
+    pub sqlite_busy_timeout_ms: u32,
+    /// Default log level when `RUST_LOG` is not set.
+    pub log_level: String,
+}
+
+impl Settings {
+    /// Loads the defaults, then `file` if given, then `OPCOORD_*` and `DATABASE_URL`.
+    pub fn load(file: Option<&Path>) -> Result<Settings, Error> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS_TOML));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(Error::Config(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("OPCOORD_").ignore(&["CONFIG"]));
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// The built-in defaults alone, as tests and tools start from.
+    pub fn defaults() -> Result<Settings, Error> {
+        Figment::from(Toml::string(DEFAULTS_TOML))
+            .extract()
+            .map_err(|e| Error::Config(e.to_string()))
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        let refuse = |key: &str, why: &str| Err(Error::Config(format!("setting `{key}`: {why}")));
+        if self.pool_size == 0 {
+            return refuse("pool_size", "must be at least 1");
+        }
+        if self.body_limit_bytes < 1024 {
+            return refuse("body_limit_bytes", "must be at least 1024");
+        }
+        if self.db_timeout_secs == 0 {
+            return refuse("db_timeout_secs", "must be at least 1");
+        }
+        if self.database_url.trim().is_empty() {
+            return refuse("database_url", "must not be empty");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! Storage: the backend chosen by URL, the connection pool, migrations and one file of queries
+//! per resource. Nothing here knows HTTP; everything here is synchronous and runs off the async
+//! workers through [`Database::run`].
+
+pub mod migrate;
+pub mod operations;
+mod pool;
+pub mod schema;
+pub mod units;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+
+use crate::error::{Error, Result};
+
+pub use pool::Database;
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres,
+    /// Anything else: a file path or a `file:` URI.
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend a database URL names.
+    pub fn of(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// One open connection to either backend. Queries match on it and run the same diesel code on
+/// the inner connection (see [`on_backend!`](crate::on_backend)).
+pub enum DbConn {
+    /// A PostgreSQL connection.
+    Postgres(PgConnection),
+    /// A SQLite connection.
+    Sqlite(SqliteConnection),
+}
+
+/// Runs `$body` with `$c` bound to the inner connection of a [`DbConn`], whichever backend it is.
+/// The body is compiled once per backend, so it must be valid diesel for both.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+impl DbConn {
+    /// The backend of this connection.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Postgres(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
+    /// On SQLite the transaction is `BEGIN IMMEDIATE`, so a writer takes the file lock at once
+    /// (waiting up to the busy timeout) instead of failing when it upgrades a read lock.
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        match self {
+            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
+            DbConn::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            }
+        }
+        match f(self) {
+            Ok(value) => {
+                on_backend!(self, c => AnsiTransactionManager::commit_transaction(c))?;
+                Ok(value)
+            }
+            Err(error) => {
+                if let Err(rollback) =
+                    on_backend!(self, c => AnsiTransactionManager::rollback_transaction(c))
+                {
+                    log::warn!("rollback failed after {error}: {rollback}");
+                    return Err(Error::from(rollback));
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The current time in UTC, cut to microseconds (what both backends store).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A stored value that does not parse is a bug or a hand-edited row, never the client's fault.
+fn corrupt(what: &str, value: &str) -> Error {
+    Error::Internal(format!("stored {what} `{value}` is not valid"))
+}

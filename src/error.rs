@@ -1,0 +1,277 @@
+//! The one error type of opcoord and its HTTP table: every failure leaves as an RFC 9457
+//! `application/problem+json` body. Internal details (SQL, paths, causes) go to the log only.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Seconds a client is asked to wait after a 503.
+pub const RETRY_AFTER_SECS: u32 = 2;
+
+/// One failing field or parameter of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON pointer (RFC 6901) to the failing member of the request body, such as `/migrants/children`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// Name of the failing query parameter or header, when the problem is not in the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with the body member at `pointer`.
+    pub fn at(pointer: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            pointer: Some(pointer.into()),
+            parameter: None,
+            message: message.into(),
+        }
+    }
+
+    /// A problem with the query parameter or header `name`.
+    pub fn parameter(name: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            pointer: None,
+            parameter: Some(name.into()),
+            message: message.into(),
+        }
+    }
+}
+
+/// RFC 9457 problem details, the body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI reference naming the kind of problem, such as `urn:opcoord:problem:validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// One entry per failing field or parameter, where there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// Everything that can go wrong in opcoord, from a bad request to a lost database.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The body is not well-formed JSON (400).
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// A query parameter or header cannot be understood (400).
+    #[error("bad request: {}", .0.message)]
+    BadParameter(FieldError),
+    /// A token is missing or fails verification (401).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// A valid token without the right scope, country or operation (403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The resource does not exist, or is not visible to the caller (404).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request conflicts with the state of the resource (409).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// `If-Match` names a version that is not the current one (412).
+    #[error("precondition failed: the current version is {current}")]
+    PreconditionFailed {
+        /// The version the resource has now.
+        current: i64,
+    },
+    /// The body is larger than the configured limit (413).
+    #[error("payload too large: the limit is {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The body is not JSON (415).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// The body is JSON but breaks the contract; one entry per failing field (422).
+    #[error("validation failed ({} errors)", .0.len())]
+    Validation(Vec<FieldError>),
+    /// The database cannot be reached now; the client should retry (503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; the detail is logged, never sent (500).
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The configuration cannot be used (the service does not start).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A command of the CLI failed for a reason of its own (never an HTTP answer).
+    #[error("{0}")]
+    Command(String),
+}
+
+/// Shorthand for results that fail with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A validation failure of a single field.
+    pub fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Validation(vec![FieldError::at(pointer, message)])
+    }
+
+    /// A 400 for the query parameter or header `name`.
+    pub fn bad_parameter(name: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::BadParameter(FieldError::parameter(name, message))
+    }
+
+    /// The problem type slug and title of this error.
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            Error::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
+            Error::BadParameter(_) => ("bad-parameter", "Bad request parameter"),
+            Error::Unauthorized(_) => ("unauthorized", "Unauthorized"),
+            Error::Forbidden(_) => ("forbidden", "Forbidden"),
+            Error::NotFound(_) => ("not-found", "Not found"),
+            Error::Conflict(_) => ("conflict", "Conflict"),
+            Error::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
+            Error::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            Error::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Error::Validation(_) => ("validation", "Validation failed"),
+            Error::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Error::Internal(_) | Error::Config(_) | Error::Command(_) => {
+                ("internal", "Internal server error")
+            }
+        }
+    }
+
+    /// The problem body sent for this error; 5xx bodies never carry the cause.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let (slug, title) = self.kind();
+        let detail = match self {
+            Error::Unavailable(_) => {
+                "the database cannot be reached right now; retry after the delay in Retry-After"
+                    .to_string()
+            }
+            Error::Internal(_) | Error::Config(_) | Error::Command(_) => {
+                "an unexpected error occurred; it has been logged".to_string()
+            }
+            Error::BadParameter(field) => field.message.clone(),
+            Error::Validation(errors) if errors.len() == 1 => errors[0].message.clone(),
+            Error::Validation(errors) => format!("{} fields failed validation", errors.len()),
+            other => other
+                .to_string()
+                .split_once(": ")
+                .map_or_else(|| other.to_string(), |(_, rest)| rest.to_string()),
+        };
+        let errors = match self {
+            Error::Validation(errors) => Some(errors.clone()),
+            Error::BadParameter(field) => Some(vec![field.clone()]),
+            _ => None,
+        };
+        Problem {
+            kind: format!("urn:opcoord:problem:{slug}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Error::MalformedJson(_) | Error::BadParameter(_) => StatusCode::BAD_REQUEST,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) | Error::Config(_) | Error::Command(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            log::error!("{status}: {self}");
+        } else {
+            log::debug!("{status}: {self}");
+        }
+        let mut response = HttpResponse::build(status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        match self {
+            Error::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+            }
+            Error::Unauthorized(_) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                ));
+            }
+            _ => {}
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<DieselError> for Error {
+    fn from(error: DieselError) -> Error {
+        match &error {
+            DieselError::NotFound => Error::NotFound("no such record".to_string()),
+            DieselError::DatabaseError(kind, info) => match kind {
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    Error::Unavailable(error.to_string())
+                }
+                DatabaseErrorKind::UniqueViolation => {
+                    Error::Conflict("a record with the same key already exists".to_string())
+                }
+                _ if is_lost_connection(info.message()) => Error::Unavailable(error.to_string()),
+                _ => Error::Internal(error.to_string()),
+            },
+            DieselError::BrokenTransactionManager => Error::Unavailable(error.to_string()),
+            _ => Error::Internal(error.to_string()),
+        }
+    }
+}
+
+/// Whether a database message says the server went away or the file is busy, which a retry cures.
+pub fn is_lost_connection(message: &str) -> bool {
+    const SIGNS: [&str; 7] = [
+        "server closed the connection",
+        "terminating connection",
+        "connection to server",
+        "no connection to the server",
+        "could not receive data",
+        "database is locked",
+        "the database system is shutting down",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
+}
+
+impl From<diesel::r2d2::PoolError> for Error {
+    fn from(error: diesel::r2d2::PoolError) -> Error {
+        Error::Unavailable(error.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for Error {
+    fn from(error: actix_web::error::BlockingError) -> Error {
+        Error::Internal(format!("blocking task failed: {error}"))
+    }
+}

@@ -1,0 +1,127 @@
+//! opcoord: the coordination hub of a multi-country law-enforcement operation.
+//!
+//! [`app`] builds the whole HTTP application from an [`AppState`]; the binary, the tests and
+//! the OpenAPI export all go through it, so what is tested is what is served.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Logger;
+use actix_web::{web, App, HttpRequest, HttpServer};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::extract::BodyLimit;
+use crate::config::Settings;
+use crate::db::Database;
+use crate::error::{Error, Result};
+
+/// What every request handler shares: the database and the settings.
+#[derive(Clone)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: Database,
+    /// The settings the service started with.
+    pub settings: Settings,
+}
+
+/// The OpenAPI document, built from the same routes the server serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(api::ApiDoc::openapi())
+        .configure(api::routes)
+        .split_for_parts()
+        .1
+}
+
+/// The OpenAPI document as the pretty JSON committed in `openapi/openapi.json`.
+pub fn openapi_json() -> Result<String> {
+    openapi()
+        .to_pretty_json()
+        .map(|json| json + "\n")
+        .map_err(|e| Error::Internal(format!("cannot write the OpenAPI document: {e}")))
+}
+
+/// Builds the HTTP application: routes, extractor settings, Swagger UI and logging.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.settings.body_limit_bytes;
+    let (app, spec) = App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(BodyLimit(limit))
+        .app_data(web::PathConfig::default().error_handler(|err, _| {
+            log::debug!("path not matched: {err}");
+            Error::NotFound("no such resource".to_string()).into()
+        }))
+        .into_utoipa_app()
+        .openapi(api::ApiDoc::openapi())
+        .configure(api::routes)
+        .split_for_parts();
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(no_route))
+        .wrap(Logger::new("%{r}a \"%r\" %s %b %Dms"))
+}
+
+async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse> {
+    Err(Error::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// Opens the database, applies pending migrations and serves HTTP until stopped.
+pub async fn serve(settings: Settings) -> Result<()> {
+    let db = Database::open(&settings)?;
+    let applied = db.with_conn(db::migrate::run_pending)?;
+    if applied > 0 {
+        log::info!("applied {applied} migrations");
+    }
+    let state = AppState {
+        db,
+        settings: settings.clone(),
+    };
+    let mut server = HttpServer::new(move || app(state.clone()));
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    let server = server
+        .bind(&settings.bind)
+        .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", settings.bind)))?;
+    log::info!(
+        "opcoord listening on http://{} ({:?} database)",
+        settings.bind,
+        Backend(&settings)
+    );
+    server
+        .run()
+        .await
+        .map_err(|e| Error::Internal(format!("server stopped: {e}")))
+}
+
+/// Shows the backend in a log line without ever printing the URL (it may hold a password).
+struct Backend<'a>(&'a Settings);
+
+impl std::fmt::Debug for Backend<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", db::Backend::of(&self.0.database_url))
+    }
+}

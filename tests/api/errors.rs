@@ -1,0 +1,97 @@
+//! Every error class of the API, each as an RFC 9457 problem that changes nothing.
+
+use actix_web::test::TestRequest;
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use serde_json::json;
+
+use crate::common::{TestApp, TestDb};
+use crate::db_test;
+
+db_test!(
+    async fn bad_bodies(db) {
+        let app = TestApp::start_with(db, |s| s.body_limit_bytes = 2048).await;
+        let post = |body: &'static str, content_type: Option<&'static str>| {
+            let mut request = TestRequest::post().uri("/v1/operations").set_payload(body);
+            if let Some(content_type) = content_type {
+                request = request.insert_header(("content-type", content_type));
+            }
+            request
+        };
+        let malformed = app.send(post("{\"id\": ", Some("application/json"))).await.expect_problem(400);
+        assert!(malformed.body["detail"].as_str().is_some_and(|d| d.contains("line 1")));
+        app.send(post("{}", Some("text/plain"))).await.expect_problem(415);
+        app.send(post("{}", None)).await.expect_problem(415);
+        app.send(post("[1, 2]", Some("application/json"))).await.expect_problem(422);
+
+        let big = format!(
+            r#"{{"id":"op-big","name":"x","starts_on":"2025-09-01","ends_on":"2025-09-02","description":"{}"}}"#,
+            "a".repeat(3000)
+        );
+        let request = TestRequest::post()
+            .uri("/v1/operations")
+            .insert_header(("content-type", "application/json"))
+            .set_payload(big);
+        let too_big = app.send(request).await.expect_problem(413);
+        assert!(too_big.body["detail"].as_str().is_some_and(|d| d.contains("2048")));
+
+        // A typo in a nested or top-level member names the member.
+        let typo = app
+            .post("/v1/operations", json!({"id": "op-typo", "name": "x", "starts_on": "2025-09-01", "ends_on": "2025-09-02", "pubic": true}))
+            .await
+            .expect_problem(422);
+        assert_eq!(typo.pointers(), vec!["/pubic"]);
+        let wrong_type = app
+            .post("/v1/operations", json!({"id": "op-typo", "name": "x", "starts_on": "2025-09-01", "ends_on": "2025-09-02", "public": "yes"}))
+            .await
+            .expect_problem(422);
+        assert_eq!(wrong_type.pointers(), vec!["/public"]);
+
+        // Nothing of the above was stored.
+        assert_eq!(app.get("/v1/operations").await.expect(200).body["items"], json!([]));
+        let unknown = app.get("/v2/nothing").await.expect_problem(404);
+        assert!(unknown.body["detail"].as_str().is_some_and(|d| d.contains("/v2/nothing")));
+    }
+);
+
+db_test!(
+    async fn lost_database_is_503_and_recovers(db) {
+        let app = TestApp::start_with(db, |s| {
+            s.sqlite_busy_timeout_ms = 100;
+            s.db_timeout_secs = 1;
+            if s.database_url.starts_with("postgres") {
+                let schema = s.database_url.rsplit("%3D").next().unwrap_or_default().to_string();
+                s.database_url.push_str(&format!("&application_name={schema}"));
+            }
+        })
+        .await;
+        app.operation("op-before").await;
+        let new = json!({"id": "op-after", "name": "x", "starts_on": "2025-09-01", "ends_on": "2025-09-02"});
+        match db {
+            TestDb::Sqlite => {
+                // Another process holds the write lock longer than the busy timeout.
+                let path = app.db_path();
+                let mut other = diesel::sqlite::SqliteConnection::establish(&path).expect("open");
+                other.batch_execute("BEGIN IMMEDIATE").expect("lock");
+                let busy = app.post("/v1/operations", new.clone()).await.expect_problem(503);
+                assert_eq!(busy.header("retry-after").as_deref(), Some("2"));
+                assert!(!busy.body["detail"].as_str().unwrap_or_default().contains("locked"), "no internals");
+                other.batch_execute("ROLLBACK").expect("unlock");
+            }
+            TestDb::Postgres => {
+                let (admin_url, schema) = app.pg_schema().expect("postgres");
+                let mut admin = diesel::pg::PgConnection::establish(admin_url).expect("admin");
+                admin
+                    .batch_execute(&format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
+                    ))
+                    .expect("terminate");
+                let lost = app.get("/v1/operations/op-before").await.expect_problem(503);
+                assert_eq!(lost.header("retry-after").as_deref(), Some("2"));
+            }
+        }
+        // The service recovers by itself: the broken connection was dropped.
+        app.post("/v1/operations", new).await.expect(201);
+        app.get("/v1/operations/op-before").await.expect(200);
+    }
+);

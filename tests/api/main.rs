@@ -1,0 +1,12 @@
+//! Black-box tests through the HTTP application, each on a fresh database, on SQLite and (when
+//! `TEST_DATABASE_URL` is set at build time) on PostgreSQL.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failing test should panic
+
+mod common;
+
+mod errors;
+mod migrations;
+mod openapi;
+mod operations;
+mod units;
