@@ -12,7 +12,8 @@ use crate::error::Error;
 pub const DEFAULTS_TOML: &str = include_str!("../config/default.toml");
 
 /// Every setting of the service. Unknown keys are refused so a typo cannot pass unnoticed.
-#[derive(Debug, Clone, Deserialize)]
+/// Not `Debug`: it holds the database URL and the shared secret, which must never be logged.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Address and port the HTTP server listens on.
@@ -31,6 +32,26 @@ pub struct Settings {
     pub sqlite_busy_timeout_ms: u32,
     /// Default log level when `RUST_LOG` is not set.
     pub log_level: String,
+    /// Folder for the key pair an instance makes itself.
+    pub data_dir: String,
+    /// Exact `iss` of accepted and issued tokens.
+    pub token_issuer: String,
+    /// Exact `aud` of accepted and issued tokens.
+    pub token_audience: String,
+    /// Private key file that signs issued tokens; empty for the key pair in `data_dir/keys`.
+    pub signing_key: String,
+    /// Public key files that verify tokens, besides the signing key's own.
+    pub verify_keys: Vec<String>,
+    /// HS256 shared secret; empty turns HS256 off.
+    pub hs256_secret: String,
+    /// `kid` of tokens signed with the shared secret.
+    pub hs256_kid: String,
+    /// Clock leeway in seconds (at most 60).
+    pub token_leeway_secs: u64,
+    /// Longest lifetime of a token issued through the API, in days.
+    pub token_max_ttl_days: u32,
+    /// Milliseconds between reloads of the revocation list.
+    pub revocation_refresh_ms: u64,
 }
 
 impl Settings {
@@ -49,9 +70,7 @@ impl Settings {
         figment = figment
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .merge(Env::prefixed("OPCOORD_").ignore(&["CONFIG"]));
-        let settings: Settings = figment
-            .extract()
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let settings: Settings = figment.extract().map_err(|e| Error::Config(e.to_string()))?;
         settings.check()?;
         Ok(settings)
     }

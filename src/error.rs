@@ -142,9 +142,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Error::Validation(_) => ("validation", "Validation failed"),
             Error::Unavailable(_) => ("unavailable", "Service unavailable"),
-            Error::Internal(_) | Error::Config(_) | Error::Command(_) => {
-                ("internal", "Internal server error")
-            }
+            Error::Internal(_) | Error::Config(_) | Error::Command(_) => ("internal", "Internal server error"),
         }
     }
 
@@ -154,8 +152,7 @@ impl Error {
         let (slug, title) = self.kind();
         let detail = match self {
             Error::Unavailable(_) => {
-                "the database cannot be reached right now; retry after the delay in Retry-After"
-                    .to_string()
+                "the database cannot be reached right now; retry after the delay in Retry-After".to_string()
             }
             Error::Internal(_) | Error::Config(_) | Error::Command(_) => {
                 "an unexpected error occurred; it has been logged".to_string()
@@ -196,9 +193,7 @@ impl ResponseError for Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Internal(_) | Error::Config(_) | Error::Command(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Error::Internal(_) | Error::Config(_) | Error::Command(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -4,6 +4,7 @@
 //! the OpenAPI export all go through it, so what is tested is what is served.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -17,7 +18,10 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use std::sync::Arc;
+
 use crate::api::extract::BodyLimit;
+use crate::auth::Auth;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::error::{Error, Result};
@@ -29,6 +33,8 @@ pub struct AppState {
     pub db: Database,
     /// The settings the service started with.
     pub settings: Settings,
+    /// Keys, token checks and the revocation list.
+    pub auth: Arc<Auth>,
 }
 
 /// The OpenAPI document, built from the same routes the server serves.
@@ -81,11 +87,7 @@ pub fn app(
 }
 
 async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse> {
-    Err(Error::NotFound(format!(
-        "no route for {} {}",
-        req.method(),
-        req.path()
-    )))
+    Err(Error::NotFound(format!("no route for {} {}", req.method(), req.path())))
 }
 
 /// Opens the database, applies pending migrations and serves HTTP until stopped.
@@ -95,9 +97,11 @@ pub async fn serve(settings: Settings) -> Result<()> {
     if applied > 0 {
         log::info!("applied {applied} migrations");
     }
+    let auth = Arc::new(Auth::from_settings(&settings, true)?);
     let state = AppState {
         db,
         settings: settings.clone(),
+        auth,
     };
     let mut server = HttpServer::new(move || app(state.clone()));
     if settings.workers > 0 {

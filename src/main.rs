@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use opcoord::auth::grant::NewToken;
+use opcoord::auth::Auth;
 use opcoord::config::Settings;
 use opcoord::db::{self, Database};
 use opcoord::error::{Error, Result};
@@ -35,6 +37,16 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
         addr: String,
     },
+    /// Manage signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Issue tokens from the command line.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print the OpenAPI document, or write it to a file.
     Openapi {
         /// Write the document here instead of printing it.
@@ -43,10 +55,49 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Write a new Ed25519 key pair: <kid>.key.pem (PKCS#8, mode 0600) and <kid>.pub.pem.
+    Generate {
+        /// Folder to write the two files in.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Sign a token with this instance's signing key and print it.
+    Issue {
+        /// Who will use it (a unit id or a client name).
+        #[arg(long)]
+        sub: String,
+        /// Space-separated scopes, such as "interceptions:write interceptions:read".
+        #[arg(long)]
+        scope: String,
+        /// Comma-separated ISO 3166-1 alpha-2 codes, or "*".
+        #[arg(long, value_delimiter = ',')]
+        countries: Vec<String>,
+        /// Comma-separated operation ids, or "*".
+        #[arg(long, value_delimiter = ',')]
+        ops: Vec<String>,
+        /// Lifetime, such as 30d, 12h or 90m.
+        #[arg(long, default_value = "30d")]
+        ttl: humantime::Duration,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Validation(errors)) => {
+            for error in errors {
+                let place = error.pointer.or(error.parameter).unwrap_or_default();
+                eprintln!("opcoord: {place}: {}", error.message);
+            }
+            ExitCode::FAILURE
+        }
         Err(error) => {
             eprintln!("opcoord: {error}");
             ExitCode::FAILURE
@@ -74,6 +125,40 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Healthcheck { .. } => Ok(()),
+        Command::Keys {
+            command: KeysCommand::Generate { out },
+        } => {
+            let kid = opcoord::auth::keys::generate(&out)?;
+            println!("{kid}");
+            eprintln!(
+                "wrote {dir}/{kid}.key.pem (private, mode 0600) and {dir}/{kid}.pub.pem; \
+                 set signing_key to the first and list the second in verify_keys",
+                dir = out.display()
+            );
+            Ok(())
+        }
+        Command::Token {
+            command:
+                TokenCommand::Issue {
+                    sub,
+                    scope,
+                    countries,
+                    ops,
+                    ttl,
+                },
+        } => {
+            let ttl_seconds = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+            let request = NewToken {
+                sub,
+                scope,
+                countries,
+                ops,
+                ttl_seconds,
+            };
+            let token = issue_token(&settings, request)?;
+            println!("{token}");
+            Ok(())
+        }
         Command::Openapi { out } => {
             let json = opcoord::openapi_json()?;
             match out {
@@ -89,11 +174,9 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn init_logging(settings: &Settings) {
-    env_logger::Builder::from_env(
-        env_logger::Env::default().default_filter_or(&settings.log_level),
-    )
-    .format_timestamp_millis()
-    .init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(&settings.log_level))
+        .format_timestamp_millis()
+        .init();
 }
 
 /// A minimal HTTP/1.0 GET of /healthz, so the container image needs no curl.
@@ -106,8 +189,8 @@ fn healthcheck(addr: &str) -> Result<()> {
         .map_err(|e| unhealthy(e.to_string()))?
         .next()
         .ok_or_else(|| unhealthy("no address".to_string()))?;
-    let mut stream = std::net::TcpStream::connect_timeout(&target, Duration::from_secs(3))
-        .map_err(|e| unhealthy(e.to_string()))?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&target, Duration::from_secs(3)).map_err(|e| unhealthy(e.to_string()))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(3)))
         .map_err(|e| unhealthy(e.to_string()))?;
@@ -115,15 +198,30 @@ fn healthcheck(addr: &str) -> Result<()> {
         .write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
         .map_err(|e| unhealthy(e.to_string()))?;
     let mut head = [0_u8; 12];
-    stream
-        .read_exact(&mut head)
-        .map_err(|e| unhealthy(e.to_string()))?;
+    stream.read_exact(&mut head).map_err(|e| unhealthy(e.to_string()))?;
     if head.ends_with(b" 200") {
         Ok(())
     } else {
-        Err(unhealthy(format!(
-            "answered {}",
-            String::from_utf8_lossy(&head)
-        )))
+        Err(unhealthy(format!("answered {}", String::from_utf8_lossy(&head))))
     }
+}
+
+/// Signs a token with the configured (or data-folder) key, records it, and returns it.
+fn issue_token(settings: &Settings, request: NewToken) -> Result<String> {
+    let auth = Auth::from_settings(settings, true)?;
+    let grant = request.validate(auth.max_ttl_secs())?;
+    let claims = auth.claims(&grant.sub, &grant.scopes, &grant.countries, &grant.ops, grant.ttl_secs);
+    let token = auth.sign(&claims)?;
+    let database = Database::open(settings)?;
+    database.with_conn(db::migrate::run_pending)?;
+    database.with_conn(|conn| db::tokens::record_issued(conn, &claims, "cli"))?;
+    eprintln!(
+        "token {} for {} expires {}",
+        claims.jti,
+        claims.sub,
+        chrono::DateTime::from_timestamp(claims.exp, 0)
+            .unwrap_or_default()
+            .to_rfc3339()
+    );
+    Ok(token)
 }

@@ -33,9 +33,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let media = check_media_type(req);
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map_or(BodyLimit::default().0, |l| l.0);
+        let limit = req.app_data::<BodyLimit>().map_or(BodyLimit::default().0, |l| l.0);
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {
             media?;
@@ -51,9 +49,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 /// Accepts `application/json`, `application/merge-patch+json` and any other `+json` type.
 fn check_media_type(req: &HttpRequest) -> Result<(), Error> {
     let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
-        return Err(Error::UnsupportedMediaType(
-            "send the body as application/json".into(),
-        ));
+        return Err(Error::UnsupportedMediaType("send the body as application/json".into()));
     };
     let essence = value
         .to_str()
@@ -63,9 +59,7 @@ fn check_media_type(req: &HttpRequest) -> Result<(), Error> {
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    if essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-    {
+    if essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json")) {
         Ok(())
     } else {
         Err(Error::UnsupportedMediaType(format!(
@@ -76,14 +70,10 @@ fn check_media_type(req: &HttpRequest) -> Result<(), Error> {
 
 /// Parses a body: not JSON is 400; JSON of the wrong shape is 422 with a pointer to the member.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = pointer_of(e.path(), &e.inner().to_string());
-        Error::Validation(vec![FieldError::at(
-            pointer,
-            clean_message(&e.inner().to_string()),
-        )])
+        Error::Validation(vec![FieldError::at(pointer, clean_message(&e.inner().to_string()))])
     })
 }
 
@@ -136,8 +126,7 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 }
 
 fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
-    let deserializer =
-        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let message = e.inner().to_string();
         let name = match message
@@ -230,13 +219,7 @@ mod tests {
             Some("/inner/cuont")
         );
         assert_eq!(pointer(r#"{"name":"a"}"#).as_deref(), Some("/inner"));
-        assert_eq!(
-            pointer(r#"{"name":1,"inner":{"count":1}}"#).as_deref(),
-            Some("/name")
-        );
-        assert!(matches!(
-            parse_json::<Outer>(b"{"),
-            Err(Error::MalformedJson(_))
-        ));
+        assert_eq!(pointer(r#"{"name":1,"inner":{"count":1}}"#).as_deref(), Some("/name"));
+        assert!(matches!(parse_json::<Outer>(b"{"), Err(Error::MalformedJson(_))));
     }
 }

@@ -5,9 +5,11 @@ pub mod health;
 pub mod operations;
 pub mod problems;
 mod respond;
+pub mod tokens;
 pub mod units;
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, Problem};
@@ -22,7 +24,9 @@ use crate::error::{FieldError, Problem};
             The API stores counts and categories only, never personal data of victims or suspects. \
             Errors are RFC 9457 problem details (`application/problem+json`)."
     ),
+    modifiers(&BearerScheme),
     tags(
+        (name = "tokens", description = "Access tokens: issue, revoke, and the public keys that verify them"),
         (name = "operations", description = "Operations: a week of action across many countries"),
         (name = "units", description = "National units taking part in an operation"),
         (name = "health", description = "Probes for orchestrators"),
@@ -45,12 +49,38 @@ use crate::error::{FieldError, Problem};
 )]
 pub struct ApiDoc;
 
+/// Adds the bearer (JWT) scheme that every `/v1` operation names with the scope it needs.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An opcoord access token (JWT, typ at+jwt, EdDSA). The requirement of each operation \
+                         lists the scope it needs; the token must also cover the operation and the \
+                         country of every object touched.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
 /// Registers every route; used by the server, the tests and `opcoord openapi` alike.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(tokens::jwks)
         .service(
             utoipa_actix_web::scope("/v1")
+                .service(tokens::issue_token)
+                .service(tokens::revoke_token)
                 .service(operations::create_operation)
                 .service(operations::list_operations)
                 .service(operations::get_operation)

@@ -7,6 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{IfMatchHeader, JsonBody, QueryParams};
 use super::respond::{created_or_replayed, versioned};
+use crate::auth::claims::Scope;
+use crate::auth::Caller;
 use crate::db;
 use crate::domain::operation::{NewOperation, Operation, OperationPatch};
 use crate::domain::page;
@@ -34,9 +36,11 @@ pub struct OperationPage {
 }
 
 /// Creates an operation. Sending the same operation again returns the stored one with 200.
+/// Needs a token for every country that covers the new operation's id.
 #[utoipa::path(
     tag = "operations",
     operation_id = "create_operation",
+    security(("bearer" = ["operations:write"])),
     request_body = NewOperation,
     responses(
         (status = 201, description = "The operation was created", body = Operation,
@@ -48,47 +52,52 @@ pub struct OperationPage {
         (status = 413, response = super::problems::PayloadTooLarge),
         (status = 415, response = super::problems::UnsupportedMediaType),
         (status = 422, response = super::problems::Unprocessable),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
         (status = 503, response = super::problems::Unavailable),
     )
 )]
 #[post("/operations")]
 pub async fn create_operation(
     state: web::Data<AppState>,
+    caller: Caller,
     JsonBody(new): JsonBody<NewOperation>,
 ) -> Result<HttpResponse> {
+    caller
+        .require_in(Scope::OperationsWrite, &new.id)?
+        .require_every_country()?;
     new.validate()?;
-    let (operation, created) = state
-        .db
-        .run(move |conn| db::operations::create(conn, &new))
-        .await?;
-    Ok(versioned(
-        created_or_replayed(created),
-        operation.version,
-        &operation,
-    ))
+    let (operation, created) = state.db.run(move |conn| db::operations::create(conn, &new)).await?;
+    Ok(versioned(created_or_replayed(created), operation.version, &operation))
 }
 
-/// Lists operations by id, a page at a time.
+/// Lists the operations the token covers, by id, a page at a time.
 #[utoipa::path(
     tag = "operations",
     operation_id = "list_operations",
+    security(("bearer" = ["operations:read"])),
     params(ListOperationsQuery),
     responses(
         (status = 200, description = "One page of operations", body = OperationPage),
         (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
         (status = 503, response = super::problems::Unavailable),
     )
 )]
 #[get("/operations")]
 pub async fn list_operations(
     state: web::Data<AppState>,
+    caller: Caller,
     QueryParams(query): QueryParams<ListOperationsQuery>,
 ) -> Result<web::Json<OperationPage>> {
+    caller.require(Scope::OperationsRead)?;
+    let only = caller.ops.filter();
     let limit = page::limit(query.limit)?;
     let after = page::decode_cursor(query.cursor.as_deref())?;
     let rows = state
         .db
-        .run(move |conn| db::operations::list(conn, after.as_deref(), limit + 1))
+        .run(move |conn| db::operations::list(conn, only.as_deref(), after.as_deref(), limit + 1))
         .await?;
     let (items, next_cursor) = page::finish(rows, limit, |op| op.id.clone());
     Ok(web::Json(OperationPage { items, next_cursor }))
@@ -98,24 +107,26 @@ pub async fn list_operations(
 #[utoipa::path(
     tag = "operations",
     operation_id = "get_operation",
+    security(("bearer" = ["operations:read"])),
     params(("op" = String, Path, description = "Operation id (slug)")),
     responses(
         (status = 200, description = "The operation", body = Operation,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
         (status = 404, response = super::problems::NotFound),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
         (status = 503, response = super::problems::Unavailable),
     )
 )]
 #[get("/operations/{op}")]
 pub async fn get_operation(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     let id = path.into_inner();
-    let operation = state
-        .db
-        .run(move |conn| db::operations::get(conn, &id))
-        .await?;
+    caller.require_in(Scope::OperationsRead, &id)?;
+    let operation = state.db.run(move |conn| db::operations::get(conn, &id)).await?;
     Ok(versioned(StatusCode::OK, operation.version, &operation))
 }
 
@@ -124,6 +135,7 @@ pub async fn get_operation(
 #[utoipa::path(
     tag = "operations",
     operation_id = "update_operation",
+    security(("bearer" = ["operations:write"])),
     request_body = OperationPatch,
     params(
         ("op" = String, Path, description = "Operation id (slug)"),
@@ -139,17 +151,23 @@ pub async fn get_operation(
         (status = 413, response = super::problems::PayloadTooLarge),
         (status = 415, response = super::problems::UnsupportedMediaType),
         (status = 422, response = super::problems::Unprocessable),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
         (status = 503, response = super::problems::Unavailable),
     )
 )]
 #[patch("/operations/{op}")]
 pub async fn update_operation(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<String>,
     IfMatchHeader(if_match): IfMatchHeader,
     JsonBody(patch): JsonBody<OperationPatch>,
 ) -> Result<HttpResponse> {
     let id = path.into_inner();
+    caller
+        .require_in(Scope::OperationsWrite, &id)?
+        .require_every_country()?;
     let operation = state
         .db
         .run(move |conn| db::operations::update(conn, &id, &if_match, &patch))

@@ -7,6 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{IfMatchHeader, JsonBody, QueryParams};
 use super::respond::{created_or_replayed, versioned};
+use crate::auth::claims::Scope;
+use crate::auth::Caller;
 use crate::db;
 use crate::db::units::UnitFilter;
 use crate::domain::unit::{NewUnit, Unit, UnitPatch};
@@ -41,6 +43,7 @@ pub struct UnitPage {
 #[utoipa::path(
     tag = "units",
     operation_id = "create_unit",
+    security(("bearer" = ["units:write"])),
     request_body = NewUnit,
     params(("op" = String, Path, description = "Operation id")),
     responses(
@@ -54,17 +57,22 @@ pub struct UnitPage {
         (status = 413, response = super::problems::PayloadTooLarge),
         (status = 415, response = super::problems::UnsupportedMediaType),
         (status = 422, response = super::problems::Unprocessable),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
         (status = 503, response = super::problems::Unavailable),
     )
 )]
 #[post("/operations/{op}/units")]
 pub async fn create_unit(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<String>,
     JsonBody(new): JsonBody<NewUnit>,
 ) -> Result<HttpResponse> {
     let operation_id = path.into_inner();
+    caller.require_in(Scope::UnitsWrite, &operation_id)?;
     let new = new.validate()?;
+    caller.require_country(&new.country)?;
     let (unit, created) = state
         .db
         .run(move |conn| db::units::create(conn, &operation_id, &new))
@@ -72,25 +80,30 @@ pub async fn create_unit(
     Ok(versioned(created_or_replayed(created), unit.version, &unit))
 }
 
-/// Lists the units of an operation by id, a page at a time.
+/// Lists the units of an operation by id, a page at a time: only those of the token's countries.
 #[utoipa::path(
     tag = "units",
     operation_id = "list_units",
+    security(("bearer" = ["operations:read"])),
     params(("op" = String, Path, description = "Operation id"), ListUnitsQuery),
     responses(
         (status = 200, description = "One page of units", body = UnitPage),
         (status = 400, response = super::problems::BadRequest),
         (status = 404, response = super::problems::NotFound),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
         (status = 503, response = super::problems::Unavailable),
     )
 )]
 #[get("/operations/{op}/units")]
 pub async fn list_units(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<String>,
     QueryParams(query): QueryParams<ListUnitsQuery>,
 ) -> Result<web::Json<UnitPage>> {
     let operation_id = path.into_inner();
+    caller.require_in(Scope::OperationsRead, &operation_id)?;
     let limit = page::limit(query.limit)?;
     let after = page::decode_cursor(query.cursor.as_deref())?
         .map(|key| {
@@ -102,17 +115,16 @@ pub async fn list_units(
         .country
         .as_deref()
         .map(|code| {
-            country::normalise(code).ok_or_else(|| {
-                Error::bad_parameter(
-                    "country",
-                    format!("`{code}` is not an ISO 3166-1 alpha-2 code"),
-                )
-            })
+            country::normalise(code)
+                .ok_or_else(|| Error::bad_parameter("country", format!("`{code}` is not an ISO 3166-1 alpha-2 code")))
         })
         .transpose()?;
+    if let Some(country) = &country {
+        caller.require_country(country)?;
+    }
     let filter = UnitFilter {
         country,
-        countries: None,
+        countries: caller.countries.filter(),
         after,
     };
     let rows = state
@@ -130,24 +142,30 @@ pub async fn list_units(
 #[utoipa::path(
     tag = "units",
     operation_id = "get_unit",
+    security(("bearer" = ["operations:read"])),
     params(("op" = String, Path, description = "Operation id"), ("id" = i64, Path, description = "Unit id")),
     responses(
         (status = 200, description = "The unit", body = Unit,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
         (status = 404, response = super::problems::NotFound),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
         (status = 503, response = super::problems::Unavailable),
     )
 )]
 #[get("/operations/{op}/units/{id}")]
 pub async fn get_unit(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse> {
     let (operation_id, id) = path.into_inner();
+    caller.require_in(Scope::OperationsRead, &operation_id)?;
     let unit = state
         .db
         .run(move |conn| db::units::get(conn, &operation_id, id))
         .await?;
+    caller.require_country(&unit.country)?;
     Ok(versioned(StatusCode::OK, unit.version, &unit))
 }
 
@@ -155,6 +173,7 @@ pub async fn get_unit(
 #[utoipa::path(
     tag = "units",
     operation_id = "update_unit",
+    security(("bearer" = ["units:write"])),
     request_body = UnitPatch,
     params(
         ("op" = String, Path, description = "Operation id"),
@@ -171,20 +190,28 @@ pub async fn get_unit(
         (status = 413, response = super::problems::PayloadTooLarge),
         (status = 415, response = super::problems::UnsupportedMediaType),
         (status = 422, response = super::problems::Unprocessable),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
         (status = 503, response = super::problems::Unavailable),
     )
 )]
 #[patch("/operations/{op}/units/{id}")]
 pub async fn update_unit(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<(String, i64)>,
     IfMatchHeader(if_match): IfMatchHeader,
     JsonBody(patch): JsonBody<UnitPatch>,
 ) -> Result<HttpResponse> {
     let (operation_id, id) = path.into_inner();
+    caller.require_in(Scope::UnitsWrite, &operation_id)?;
     let unit = state
         .db
-        .run(move |conn| db::units::update(conn, &operation_id, id, &if_match, &patch, |_| Ok(())))
+        .run(move |conn| {
+            db::units::update(conn, &operation_id, id, &if_match, &patch, |unit| {
+                caller.require_country(&unit.country).map(|_| ())
+            })
+        })
         .await?;
     Ok(versioned(StatusCode::OK, unit.version, &unit))
 }

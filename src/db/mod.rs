@@ -6,6 +6,7 @@ pub mod migrate;
 pub mod operations;
 mod pool;
 pub mod schema;
+pub mod tokens;
 pub mod units;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -72,9 +73,7 @@ impl DbConn {
     pub fn write<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         match self {
             DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
-            DbConn::Sqlite(c) => {
-                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
-            }
+            DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         }
         match f(self) {
             Ok(value) => {
@@ -82,9 +81,7 @@ impl DbConn {
                 Ok(value)
             }
             Err(error) => {
-                if let Err(rollback) =
-                    on_backend!(self, c => AnsiTransactionManager::rollback_transaction(c))
-                {
+                if let Err(rollback) = on_backend!(self, c => AnsiTransactionManager::rollback_transaction(c)) {
                     log::warn!("rollback failed after {error}: {rollback}");
                     return Err(Error::from(rollback));
                 }

@@ -32,8 +32,7 @@ struct OperationRow {
 
 impl OperationRow {
     fn into_operation(self, participation: Option<&Participation>) -> Result<Operation> {
-        let status =
-            OperationStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
+        let status = OperationStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
         let (countries, officers) = participation
             .map(|p| (p.countries.iter().cloned().collect(), p.officers))
             .unwrap_or_default();
@@ -101,17 +100,18 @@ fn find_row(conn: &mut DbConn, id: &str) -> Result<Option<OperationRow>> {
 /// Reads one operation with its participation; 404 when there is none.
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Operation> {
     let row = find_row(conn, id)?.ok_or_else(|| not_found(id))?;
-    with_participation(conn, vec![row])?
-        .pop()
-        .ok_or_else(|| not_found(id))
+    with_participation(conn, vec![row])?.pop().ok_or_else(|| not_found(id))
 }
 
-/// Lists operations by id after `after`, at most `limit` of them.
-pub fn list(conn: &mut DbConn, after: Option<&str>, limit: i64) -> Result<Vec<Operation>> {
+/// Lists operations by id after `after`, at most `limit` of them, only those in `only` if given.
+pub fn list(conn: &mut DbConn, only: Option<&[String]>, after: Option<&str>, limit: i64) -> Result<Vec<Operation>> {
     let rows: Vec<OperationRow> = on_backend!(conn, c => {
         let mut query = operations::table.select(OperationRow::as_select()).order(operations::id).limit(limit).into_boxed();
         if let Some(after) = after {
             query = query.filter(operations::id.gt(after));
+        }
+        if let Some(only) = only {
+            query = query.filter(operations::id.eq_any(only));
         }
         query.load(c)
     })?;
@@ -139,11 +139,7 @@ pub fn create(conn: &mut DbConn, new: &NewOperation) -> Result<(Operation, bool)
             name: new.name.clone(),
             description: new.description.clone(),
             coordinator: new.coordinator.clone(),
-            status: new
-                .status
-                .unwrap_or(OperationStatus::Planned)
-                .as_str()
-                .to_string(),
+            status: new.status.unwrap_or(OperationStatus::Planned).as_str().to_string(),
             starts_on: new.starts_on,
             ends_on: new.ends_on,
             public: new.public,
@@ -159,18 +155,11 @@ pub fn create(conn: &mut DbConn, new: &NewOperation) -> Result<(Operation, bool)
 
 fn get_from_row(conn: &mut DbConn, row: OperationRow) -> Result<Operation> {
     let id = row.id.clone();
-    with_participation(conn, vec![row])?
-        .pop()
-        .ok_or_else(|| not_found(&id))
+    with_participation(conn, vec![row])?.pop().ok_or_else(|| not_found(&id))
 }
 
 /// Applies a patch under `If-Match`; a patch that changes nothing keeps the version.
-pub fn update(
-    conn: &mut DbConn,
-    id: &str,
-    if_match: &IfMatch,
-    patch: &OperationPatch,
-) -> Result<Operation> {
+pub fn update(conn: &mut DbConn, id: &str, if_match: &IfMatch, patch: &OperationPatch) -> Result<Operation> {
     conn.write(|conn| {
         let current = get(conn, id)?;
         if_match.check(current.version)?;

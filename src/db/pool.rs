@@ -60,15 +60,11 @@ impl ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<Pooled, ConnectError> {
-        self.open().map(|conn| Pooled {
-            conn,
-            broken: false,
-        })
+        self.open().map(|conn| Pooled { conn, broken: false })
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), ConnectError> {
-        crate::on_backend!(&mut pooled.conn, c => c.batch_execute("SELECT 1"))
-            .map_err(|e| ConnectError(e.to_string()))
+        crate::on_backend!(&mut pooled.conn, c => c.batch_execute("SELECT 1")).map_err(|e| ConnectError(e.to_string()))
     }
 
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
@@ -97,9 +93,9 @@ impl Database {
             backend,
             busy_timeout_ms: settings.sqlite_busy_timeout_ms,
         };
-        let first = manager.open().map_err(|e| {
-            Error::Unavailable(format!("cannot connect to the {backend:?} database: {e}"))
-        })?;
+        let first = manager
+            .open()
+            .map_err(|e| Error::Unavailable(format!("cannot connect to the {backend:?} database: {e}")))?;
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
@@ -138,10 +134,7 @@ impl Database {
     /// Connections in use and idle, for readiness and metrics.
     pub fn pool_state(&self) -> (u32, u32) {
         let state = self.pool.state();
-        (
-            state.connections - state.idle_connections,
-            state.idle_connections,
-        )
+        (state.connections - state.idle_connections, state.idle_connections)
     }
 }
 
@@ -151,14 +144,8 @@ fn create_parent_folder(url: &str) -> Result<()> {
         return Ok(());
     }
     match Path::new(url).parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                Error::Config(format!(
-                    "cannot create the folder {}: {e}",
-                    parent.display()
-                ))
-            })
-        }
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
+            .map_err(|e| Error::Config(format!("cannot create the folder {}: {e}", parent.display()))),
         _ => Ok(()),
     }
 }

@@ -36,4 +36,28 @@ diesel::table! {
 }
 
 diesel::joinable!(units -> operations (operation_id));
-diesel::allow_tables_to_appear_in_same_query!(operations, units);
+diesel::allow_tables_to_appear_in_same_query!(operations, units, issued_tokens, revoked_tokens);
+
+diesel::table! {
+    /// Tokens issued by this service.
+    issued_tokens (jti) {
+        jti -> Text,
+        sub -> Text,
+        scope -> Text,
+        countries -> Text,
+        op_ids -> Text,
+        issued_by -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Revoked token ids.
+    revoked_tokens (jti) {
+        jti -> Text,
+        revoked_by -> Text,
+        revoked_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+    }
+}

@@ -69,12 +69,7 @@ pub fn get(conn: &mut DbConn, operation_id: &str, id: i64) -> Result<Unit> {
 }
 
 /// Lists the units of an operation by id, at most `limit` of them.
-pub fn list(
-    conn: &mut DbConn,
-    operation_id: &str,
-    filter: &UnitFilter,
-    limit: i64,
-) -> Result<Vec<Unit>> {
+pub fn list(conn: &mut DbConn, operation_id: &str, filter: &UnitFilter, limit: i64) -> Result<Vec<Unit>> {
     let rows: Vec<UnitRow> = on_backend!(conn, c => {
         let mut query = units::table
             .filter(units::operation_id.eq(operation_id))

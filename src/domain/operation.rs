@@ -48,11 +48,7 @@ impl OperationStatus {
     /// and closed → active to reopen. Nothing goes back to planned; planned cannot close unopened.
     pub fn may_become(self, to: OperationStatus) -> bool {
         use OperationStatus::{Active, Closed, Planned};
-        self == to
-            || matches!(
-                (self, to),
-                (Planned, Active) | (Active, Closed) | (Closed, Active)
-            )
+        self == to || matches!((self, to), (Planned, Active) | (Active, Closed) | (Closed, Active))
     }
 }
 
@@ -191,12 +187,7 @@ impl Operation {
             next.suppression_threshold = threshold;
         }
         let mut errors = Vec::new();
-        check_fields(
-            &next.name,
-            &next.description,
-            &next.coordinator,
-            &mut errors,
-        );
+        check_fields(&next.name, &next.description, &next.coordinator, &mut errors);
         check_window(next.starts_on, next.ends_on, &mut errors);
         check_threshold(next.suppression_threshold, &mut errors);
         if !errors.is_empty() {
@@ -226,19 +217,11 @@ impl NewOperation {
                 "must be a slug: 3 to 64 lower-case letters and digits in words joined by single hyphens",
             ));
         }
-        check_fields(
-            &self.name,
-            &self.description,
-            &self.coordinator,
-            &mut errors,
-        );
+        check_fields(&self.name, &self.description, &self.coordinator, &mut errors);
         check_window(self.starts_on, self.ends_on, &mut errors);
         check_threshold(self.threshold(), &mut errors);
         if self.status == Some(OperationStatus::Closed) {
-            errors.push(FieldError::at(
-                "/status",
-                "a new operation is planned or active",
-            ));
+            errors.push(FieldError::at("/status", "a new operation is planned or active"));
         }
         if errors.is_empty() {
             Ok(())
@@ -249,8 +232,7 @@ impl NewOperation {
 
     /// The suppression threshold, with its default.
     pub fn threshold(&self) -> i32 {
-        self.suppression_threshold
-            .unwrap_or(DEFAULT_SUPPRESSION_THRESHOLD)
+        self.suppression_threshold.unwrap_or(DEFAULT_SUPPRESSION_THRESHOLD)
     }
 
     /// Whether `stored` holds exactly what this request asks for (a replayed create).

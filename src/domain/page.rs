@@ -43,11 +43,7 @@ pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<String>> {
 
 /// Cuts a page fetched with `limit + 1` rows down to `limit`, returning the cursor of the next
 /// page when there is one.
-pub fn finish<T>(
-    mut rows: Vec<T>,
-    limit: i64,
-    key: impl Fn(&T) -> String,
-) -> (Vec<T>, Option<String>) {
+pub fn finish<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     if rows.len() > limit {
         rows.truncate(limit);

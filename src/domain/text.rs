@@ -31,12 +31,9 @@ pub fn bounded(value: &str, max: usize, pointer: &str, errors: &mut Vec<FieldErr
 /// 3 to 64 characters (`liberterra-iii`).
 pub fn is_slug(id: &str) -> bool {
     (3..=64).contains(&id.len())
-        && id.split('-').all(|word| {
-            !word.is_empty()
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+        && id
+            .split('-')
+            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 #[cfg(test)]

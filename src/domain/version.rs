@@ -19,9 +19,7 @@ impl IfMatch {
     /// Checks the stored `current` version, failing with 412 when it is not one the client named.
     pub fn check(&self, current: i64) -> Result<()> {
         match self {
-            IfMatch::Versions(versions) if !versions.contains(&current) => {
-                Err(Error::PreconditionFailed { current })
-            }
+            IfMatch::Versions(versions) if !versions.contains(&current) => Err(Error::PreconditionFailed { current }),
             _ => Ok(()),
         }
     }

@@ -13,10 +13,12 @@ use actix_web::test::{self, TestRequest};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::Connection;
+use opcoord::auth::Auth;
 use opcoord::config::Settings;
 use opcoord::db::{self, Database};
 use opcoord::AppState;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Which backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,21 +52,26 @@ macro_rules! db_test {
     };
 }
 
-/// Where a test's data lives, removed when the test ends.
-enum Store {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, schema: String },
+/// Where a test's data lives (a temporary folder with its keys, and its SQLite file or
+/// PostgreSQL schema), removed when the test ends.
+struct Store {
+    dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if let Store::Postgres { admin_url, schema } = self {
+        if let Some((admin_url, schema)) = &self.postgres {
             if let Ok(mut conn) = PgConnection::establish(admin_url) {
                 let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
             }
         }
     }
 }
+
+/// Every scope, for the secretariat token the helpers send by default.
+pub const ALL_SCOPES: &str = "operations:read operations:write units:write interceptions:read interceptions:write \
+    tallies:read tallies:write audit:read tokens:issue";
 
 /// A response read whole.
 pub struct Reply {
@@ -76,10 +83,7 @@ pub struct Reply {
 impl Reply {
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
     }
 
     /// The JSON pointers of a problem's `errors`.
@@ -98,12 +102,7 @@ impl Reply {
     /// Asserts the status, showing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Reply {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.body
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
         self
     }
 
@@ -128,6 +127,10 @@ impl Reply {
 pub struct TestApp {
     service: BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
     pub db: Database,
+    pub auth: Arc<Auth>,
+    pub settings: Settings,
+    /// A secretariat token: every scope, country and operation.
+    pub admin: String,
     store: Store,
 }
 
@@ -140,51 +143,103 @@ impl TestApp {
     /// Starts the app on a fresh database, with settings changed by `adjust`.
     pub async fn start_with(backend: TestDb, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = Settings::defaults().expect("default settings");
+        let dir = tempfile::tempdir().expect("temporary folder");
+        settings.data_dir = dir.path().join("data").to_string_lossy().into_owned();
         let store = match backend {
             TestDb::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary folder");
                 settings.database_url = dir.path().join("test.db").to_string_lossy().into_owned();
-                Store::Sqlite(dir)
+                Store { dir, postgres: None }
             }
             TestDb::Postgres => {
                 let admin_url = std::env::var("TEST_DATABASE_URL")
                     .expect("the PostgreSQL tests were built in, so TEST_DATABASE_URL must be set");
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let mut admin =
-                    PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+                let mut admin = PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
                 admin
                     .batch_execute(&format!("CREATE SCHEMA {schema}"))
                     .expect("create schema");
                 let glue = if admin_url.contains('?') { '&' } else { '?' };
-                settings.database_url =
-                    format!("{admin_url}{glue}options=-csearch_path%3D{schema}");
-                Store::Postgres { admin_url, schema }
+                settings.database_url = format!("{admin_url}{glue}options=-csearch_path%3D{schema}");
+                Store {
+                    dir,
+                    postgres: Some((admin_url, schema)),
+                }
             }
         };
         adjust(&mut settings);
         let db = Database::open(&settings).expect("open the test database");
         db.with_conn(db::migrate::run_pending)
             .expect("migrate the test database");
+        let auth = Arc::new(Auth::from_settings(&settings, true).expect("keys"));
         let state = AppState {
             db: db.clone(),
-            settings,
+            settings: settings.clone(),
+            auth: auth.clone(),
         };
         let service = test::init_service(opcoord::app(state)).await;
         let service = boxed::service(service.map(|res| res.map_into_boxed_body()));
-        TestApp { service, db, store }
+        let mut app = TestApp {
+            service,
+            db,
+            auth,
+            settings,
+            admin: String::new(),
+            store,
+        };
+        app.admin = app.token(ALL_SCOPES, &["*"], &["*"]);
+        app
+    }
+
+    /// Signs a token with the app's key: `scope` space-separated, countries and ops as in the claims.
+    pub fn token(&self, scope: &str, countries: &[&str], ops: &[&str]) -> String {
+        let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let scopes = opcoord::auth::claims::Scope::set_of(scope);
+        let countries = opcoord::auth::claims::Access::from_claim(&own(countries));
+        let ops = opcoord::auth::claims::Access::from_claim(&own(ops));
+        let claims = self.auth.claims("test", &scopes, &countries, &ops, 3600);
+        self.auth.sign(&claims).expect("sign")
+    }
+
+    /// Another instance of the service on the same database, with its own keys and revocation
+    /// list loaded from settings changed by `adjust`.
+    #[allow(dead_code)]
+    pub async fn second_instance(&self, adjust: impl FnOnce(&mut Settings)) -> Instance {
+        let mut settings = self.settings.clone();
+        adjust(&mut settings);
+        let db = Database::open(&settings).expect("open the database again");
+        let auth = Arc::new(Auth::from_settings(&settings, false).expect("keys"));
+        let state = AppState { db, settings, auth };
+        let service = test::init_service(opcoord::app(state)).await;
+        Instance {
+            service: boxed::service(service.map(|res| res.map_into_boxed_body())),
+        }
+    }
+
+    /// The folder the app keeps its key pair in.
+    #[allow(dead_code)]
+    pub fn key_dir(&self) -> std::path::PathBuf {
+        self.store.dir.path().join("data").join("keys")
     }
 
     /// The PostgreSQL schema of this test, if it runs on PostgreSQL.
     #[allow(dead_code)]
     pub fn pg_schema(&self) -> Option<(&str, &str)> {
-        match &self.store {
-            Store::Postgres { admin_url, schema } => Some((admin_url, schema)),
-            Store::Sqlite(_) => None,
-        }
+        self.store
+            .postgres
+            .as_ref()
+            .map(|(url, schema)| (url.as_str(), schema.as_str()))
     }
 
-    /// Sends a request and reads the whole response.
+    /// Sends a request with the secretariat token and reads the whole response.
     pub async fn send(&self, request: TestRequest) -> Reply {
+        self.send_as(Some(&self.admin), request).await
+    }
+
+    /// Sends a request with this `Authorization: Bearer` token (none when `None`).
+    pub async fn send_as(&self, token: Option<&str>, mut request: TestRequest) -> Reply {
+        if let Some(token) = token {
+            request = request.insert_header(("authorization", format!("Bearer {token}")));
+        }
         let response = test::call_service(&self.service, request.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();
@@ -195,11 +250,7 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -207,11 +258,26 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(TestRequest::post().uri(path).set_json(body))
+        self.send(TestRequest::post().uri(path).set_json(body)).await
+    }
+
+    #[allow(dead_code)]
+    pub async fn get_as(&self, token: &str, path: &str) -> Reply {
+        self.send_as(Some(token), TestRequest::get().uri(path)).await
+    }
+
+    #[allow(dead_code)]
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.send_as(Some(token), TestRequest::post().uri(path).set_json(body))
             .await
     }
 
     pub async fn patch(&self, path: &str, if_match: Option<&str>, body: Value) -> Reply {
+        let token = self.admin.clone();
+        self.patch_as(&token, path, if_match, body).await
+    }
+
+    pub async fn patch_as(&self, token: &str, path: &str, if_match: Option<&str>, body: Value) -> Reply {
         let mut request = TestRequest::patch().uri(path).set_json(body);
         if let Some(tag) = if_match {
             request = request.insert_header((
@@ -219,7 +285,7 @@ impl TestApp {
                 HeaderValue::from_str(tag).expect("tag"),
             ));
         }
-        self.send(request).await
+        self.send_as(Some(token), request).await
     }
 
     /// Creates an active operation with this id, running through September 2025.
@@ -239,9 +305,27 @@ impl TestApp {
     /// The SQLite file of this test.
     #[allow(dead_code)]
     pub fn db_path(&self) -> String {
-        match &self.store {
-            Store::Sqlite(dir) => dir.path().join("test.db").to_string_lossy().into_owned(),
-            Store::Postgres { .. } => panic!("not a SQLite test"),
-        }
+        assert!(self.store.postgres.is_none(), "not a SQLite test");
+        self.store.dir.path().join("test.db").to_string_lossy().into_owned()
+    }
+}
+
+/// A second instance of the service, sharing the first one's database.
+#[allow(dead_code)]
+pub struct Instance {
+    service: BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
+}
+
+#[allow(dead_code)]
+impl Instance {
+    /// Sends a GET with this bearer token and returns the status.
+    pub async fn get_status(&self, token: &str, path: &str) -> u16 {
+        let request = TestRequest::get()
+            .uri(path)
+            .insert_header(("authorization", format!("Bearer {token}")));
+        test::call_service(&self.service, request.to_request())
+            .await
+            .status()
+            .as_u16()
     }
 }

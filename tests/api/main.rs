@@ -9,4 +9,5 @@ mod errors;
 mod migrations;
 mod openapi;
 mod operations;
+mod tokens;
 mod units;

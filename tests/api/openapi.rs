@@ -25,22 +25,15 @@ async fn committed_spec_matches_code_and_server() {
                 "{method} {path} has no operationId"
             );
             for (status, response) in operation["responses"].as_object().expect("responses") {
-                let described = response["description"]
-                    .as_str()
-                    .is_some_and(|d| !d.is_empty())
-                    || response["$ref"].is_string();
+                let described =
+                    response["description"].as_str().is_some_and(|d| !d.is_empty()) || response["$ref"].is_string();
                 assert!(described, "{method} {path} {status} has no description");
             }
         }
     }
-    for (name, response) in produced["components"]["responses"]
-        .as_object()
-        .expect("responses")
-    {
+    for (name, response) in produced["components"]["responses"].as_object().expect("responses") {
         assert!(
-            response["description"]
-                .as_str()
-                .is_some_and(|d| !d.is_empty()),
+            response["description"].as_str().is_some_and(|d| !d.is_empty()),
             "{name}"
         );
     }
