@@ -10,6 +10,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::{Path, Segment};
+use sha2::{Digest, Sha256};
 
 use crate::domain::version::IfMatch;
 use crate::error::{Error, FieldError};
@@ -32,8 +33,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = RawJson::from_request(req, payload);
+        Box::pin(async move { parse_json(&body.await?.bytes).map(JsonBody) })
+    }
+}
+
+/// A JSON request body checked for its media type and size but not parsed yet, with the
+/// SHA-256 of the request (method, path, query and body) for idempotency keys.
+pub struct RawJson {
+    /// The body.
+    pub bytes: Bytes,
+    /// Hex SHA-256 over the method, path, query string and body.
+    pub fingerprint: String,
+}
+
+impl FromRequest for RawJson {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let media = check_media_type(req);
         let limit = req.app_data::<BodyLimit>().map_or(BodyLimit::default().0, |l| l.0);
+        let head = format!("{} {}?{}\n", req.method(), req.path(), req.query_string());
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {
             media?;
@@ -41,7 +62,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 Some(PayloadError::Overflow) => Error::PayloadTooLarge { limit },
                 _ => Error::MalformedJson(format!("the body could not be read: {e}")),
             })?;
-            parse_json(&bytes).map(JsonBody)
+            let mut hasher = Sha256::new();
+            hasher.update(head.as_bytes());
+            hasher.update(&bytes);
+            Ok(RawJson {
+                bytes,
+                fingerprint: hex::encode(hasher.finalize()),
+            })
         })
     }
 }
@@ -71,10 +98,13 @@ fn check_media_type(req: &HttpRequest) -> Result<(), Error> {
 /// Parses a body: not JSON is 400; JSON of the wrong shape is 422 with a pointer to the member.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))?;
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let pointer = pointer_of(e.path(), &e.inner().to_string());
-        Error::Validation(vec![FieldError::at(pointer, clean_message(&e.inner().to_string()))])
-    })
+    serde_path_to_error::deserialize(value).map_err(|e| shape_error(&e))
+}
+
+/// The 422 for JSON of the wrong shape, pointing at the member.
+pub fn shape_error(e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let pointer = pointer_of(e.path(), &e.inner().to_string());
+    Error::Validation(vec![FieldError::at(pointer, clean_message(&e.inner().to_string()))])
 }
 
 /// The JSON pointer of a failing member; for an unknown or missing field, the field itself.

@@ -2,9 +2,12 @@
 
 pub mod extract;
 pub mod health;
+pub mod idempotent;
+pub mod interceptions;
 pub mod operations;
 pub mod problems;
 mod respond;
+pub mod sync;
 pub mod tokens;
 pub mod units;
 
@@ -29,6 +32,8 @@ use crate::error::{FieldError, Problem};
         (name = "tokens", description = "Access tokens: issue, revoke, and the public keys that verify them"),
         (name = "operations", description = "Operations: a week of action across many countries"),
         (name = "units", description = "National units taking part in an operation"),
+        (name = "interceptions", description = "Incidents pushed by national systems: counts and categories only"),
+        (name = "sync", description = "The change feed and reconciliation"),
         (name = "health", description = "Probes for orchestrators"),
     ),
     components(
@@ -88,6 +93,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(units::create_unit)
                 .service(units::list_units)
                 .service(units::get_unit)
-                .service(units::update_unit),
+                .service(units::update_unit)
+                .service(interceptions::push_interceptions)
+                .service(interceptions::list_interceptions)
+                .service(interceptions::put_interception)
+                .service(interceptions::get_interception)
+                .service(interceptions::retract_interception)
+                .service(sync::list_changes)
+                .service(sync::get_sync_digest),
         );
 }

@@ -2,10 +2,14 @@
 //! per resource. Nothing here knows HTTP; everything here is synchronous and runs off the async
 //! workers through [`Database::run`].
 
+pub mod changes;
+pub mod idempotency;
+pub mod interceptions;
 pub mod migrate;
 pub mod operations;
 mod pool;
 pub mod schema;
+pub mod tallies;
 pub mod tokens;
 pub mod units;
 

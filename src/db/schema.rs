@@ -36,7 +36,17 @@ diesel::table! {
 }
 
 diesel::joinable!(units -> operations (operation_id));
-diesel::allow_tables_to_appear_in_same_query!(operations, units, issued_tokens, revoked_tokens);
+diesel::allow_tables_to_appear_in_same_query!(
+    operations,
+    units,
+    issued_tokens,
+    revoked_tokens,
+    interceptions,
+    log_head,
+    changes,
+    idempotency_keys,
+    tally_cells
+);
 
 diesel::table! {
     /// Tokens issued by this service.
@@ -59,5 +69,73 @@ diesel::table! {
         revoked_by -> Text,
         revoked_at -> Timestamp,
         expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Interceptions; `body` is the canonical JSON of the content.
+    interceptions (id) {
+        id -> BigInt,
+        operation_id -> Text,
+        country -> Text,
+        external_ref -> Text,
+        kind -> Text,
+        occurred_at -> Timestamp,
+        body -> Text,
+        content_hash -> Text,
+        version -> BigInt,
+        deleted -> Bool,
+        reported_by_sub -> Text,
+        reported_by_jti -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The one row that hands out sequence numbers.
+    log_head (id) {
+        id -> Integer,
+        change_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The change feed.
+    changes (seq) {
+        seq -> BigInt,
+        operation_id -> Text,
+        entity -> Text,
+        action -> Text,
+        country -> Text,
+        entity_key -> Text,
+        version -> BigInt,
+        data -> Text,
+        committed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Idempotency keys and the responses they replay.
+    idempotency_keys (owner, idem_key) {
+        owner -> Text,
+        idem_key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        response -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Derived tally cells.
+    tally_cells (operation_id, metric, dimension, country, bucket) {
+        operation_id -> Text,
+        country -> Text,
+        metric -> Text,
+        dimension -> Text,
+        bucket -> Text,
+        value -> BigInt,
     }
 }

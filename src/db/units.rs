@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::units;
-use super::{corrupt, now, DbConn};
+use super::{changes, corrupt, now, tallies, DbConn};
+use crate::domain::change::{Action, Entity, NewChange};
+use crate::domain::tally::{self, Cells};
 use crate::domain::unit::{NewUnit, Unit, UnitKind, UnitPatch};
 use crate::domain::version::IfMatch;
 use crate::error::{Error, Result};
@@ -130,7 +132,9 @@ pub fn create(conn: &mut DbConn, operation_id: &str, new: &NewUnit) -> Result<(U
             .values(values)
             .returning(UnitRow::as_returning())
             .get_result(c))?;
-        Ok((Unit::try_from(row)?, true))
+        let unit = Unit::try_from(row)?;
+        record(conn, None, &unit)?;
+        Ok((unit, true))
     })
 }
 
@@ -170,10 +174,33 @@ pub fn update(
                 current: get(conn, operation_id, id)?.version,
             });
         }
-        Ok(Unit {
+        let unit = Unit {
             version: current.version + 1,
             updated_at: at.and_utc(),
             ..next
-        })
+        };
+        record(conn, Some(&current), &unit)?;
+        Ok(unit)
     })
+}
+
+/// Keeps the officers tally and the change feed in step with a unit write (feed last: it takes
+/// the sequence lock).
+fn record(conn: &mut DbConn, before: Option<&Unit>, after: &Unit) -> Result<()> {
+    let mut cells = Cells::new();
+    if let Some(before) = before {
+        tally::add_officers(&mut cells, &before.country, before.officers_deployed, before.active, -1);
+    }
+    tally::add_officers(&mut cells, &after.country, after.officers_deployed, after.active, 1);
+    tallies::add(conn, &after.operation_id, cells)?;
+    let change = NewChange {
+        operation_id: after.operation_id.clone(),
+        entity: Entity::Unit,
+        action: Action::Upsert,
+        country: after.country.clone(),
+        key: after.id.to_string(),
+        version: after.version,
+        data: serde_json::to_string(after).unwrap_or_default(),
+    };
+    changes::append(conn, &[change])
 }

@@ -1,8 +1,11 @@
 //! Types and rules of the domain, with no HTTP and no SQL in them.
 
+pub mod change;
 pub mod country;
+pub mod interception;
 pub mod operation;
 pub mod page;
+pub mod tally;
 pub mod text;
 pub mod unit;
 pub mod version;

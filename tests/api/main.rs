@@ -6,6 +6,7 @@
 mod common;
 
 mod errors;
+mod interceptions;
 mod migrations;
 mod openapi;
 mod operations;

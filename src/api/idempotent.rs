@@ -1,0 +1,121 @@
+//! `Idempotency-Key`: a retried write with the same key and body gets the first response again.
+//! Keys belong to the token's `sub` and are kept 48 hours. Only successful responses are kept:
+//! a request that failed can be retried with the same key and runs again.
+
+use std::future::Future;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use crate::auth::Caller;
+use crate::db::idempotency::{self, Claim, Stored};
+use crate::error::{Error, Result};
+use crate::AppState;
+
+/// Header set on a response that replays a stored one.
+pub const REPLAYED: &str = "idempotent-replayed";
+
+/// The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = match req.headers().get("idempotency-key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(value) => match value.to_str() {
+                Ok(text) if (1..=255).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic()) => {
+                    Ok(IdempotencyKey(Some(text.to_string())))
+                }
+                _ => Err(Error::bad_parameter(
+                    "Idempotency-Key",
+                    "must be 1 to 255 visible ASCII characters",
+                )),
+            },
+        };
+        std::future::ready(key)
+    }
+}
+
+/// A successful write answer, in a form that can be stored and replayed.
+pub struct Reply {
+    status: StatusCode,
+    body: String,
+    etag: Option<String>,
+}
+
+impl Reply {
+    /// A JSON answer with an optional `ETag`.
+    pub fn json<T: Serialize>(status: StatusCode, body: &T, etag: Option<String>) -> Result<Reply> {
+        let body = serde_json::to_string(body).map_err(|e| Error::Internal(format!("cannot write the answer: {e}")))?;
+        Ok(Reply { status, body, etag })
+    }
+
+    fn into_response(self, replayed: bool) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, "application/json"));
+        if let Some(etag) = self.etag {
+            response.insert_header((header::ETAG, etag));
+        }
+        if replayed {
+            response.insert_header((REPLAYED, "true"));
+        }
+        response.body(self.body)
+    }
+}
+
+/// Runs a write under its idempotency key, if it has one.
+pub async fn run<F, Fut>(
+    state: &AppState,
+    caller: &Caller,
+    key: IdempotencyKey,
+    fingerprint: String,
+    write: F,
+) -> Result<HttpResponse>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Reply>>,
+{
+    let Some(key) = key.0 else {
+        return Ok(write().await?.into_response(false));
+    };
+    let owner = caller.sub.clone();
+    let (o, k) = (owner.clone(), key.clone());
+    let claim = state
+        .db
+        .run(move |conn| idempotency::claim(conn, &o, &k, &fingerprint))
+        .await?;
+    if let Claim::Replay(stored) = claim {
+        let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+        return Ok(Reply {
+            status,
+            body: stored.body,
+            etag: stored.etag,
+        }
+        .into_response(true));
+    }
+    match write().await {
+        Ok(reply) => {
+            let stored = Stored {
+                status: reply.status.as_u16(),
+                body: reply.body.clone(),
+                etag: reply.etag.clone(),
+            };
+            state
+                .db
+                .run(move |conn| idempotency::finish(conn, &owner, &key, &stored))
+                .await?;
+            Ok(reply.into_response(false))
+        }
+        Err(error) => {
+            if let Err(release) = state.db.run(move |conn| idempotency::release(conn, &owner, &key)).await {
+                log::warn!("could not release an idempotency key after a failed write: {release}");
+            }
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! `/v1/operations/{op}/interceptions`: national systems push (one by one or in batches),
+//! correct, retract and read their incidents.
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{parse_json, IfMatchHeader, QueryParams, RawJson};
+use super::idempotent::{self, IdempotencyKey, Reply};
+use super::respond::versioned;
+use crate::auth::claims::Scope;
+use crate::auth::Caller;
+use crate::db;
+use crate::db::interceptions::{InterceptionFilter, Request, Submission, Writer};
+use crate::domain::interception::{self, Interception, InterceptionInput, InterceptionKind, WriteResult};
+use crate::domain::version::{etag, IfMatch};
+use crate::domain::{country, page};
+use crate::error::{Error, FieldError, Problem, Result};
+use crate::AppState;
+
+/// Most items in one batch.
+pub const MAX_BATCH: usize = 1000;
+
+/// Body of a batch push.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// 1 to 1,000 interceptions, each with its `country` and `external_ref`.
+    pub items: Vec<InterceptionInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBatch {
+    items: Vec<serde_json::Value>,
+}
+
+/// Query of a batch push.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BatchQuery {
+    /// `true`: all or nothing (one bad item stores nothing). Default `false`: each item stands alone.
+    pub atomic: Option<bool>,
+}
+
+/// Counts of a batch's results.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct BatchSummary {
+    /// Stored for the first time.
+    pub created: usize,
+    /// Stored as a new version.
+    pub updated: usize,
+    /// Already stored with the same content.
+    pub unchanged: usize,
+    /// Refused (see each result's `problem`).
+    pub rejected: usize,
+}
+
+/// The result of one batch item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemResult {
+    /// Position of the item in the request.
+    pub index: usize,
+    /// The item's reference, when it had one.
+    pub external_ref: Option<String>,
+    /// What happened.
+    pub result: WriteResult,
+    /// The stored version (absent when rejected).
+    pub version: Option<i64>,
+    /// Why it was refused; pointers start at the request root (`/items/3/migrants/children`).
+    pub problem: Option<Problem>,
+}
+
+/// Answer of a batch push.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    /// Counts by result.
+    pub summary: BatchSummary,
+    /// One result per item, in request order.
+    pub results: Vec<ItemResult>,
+}
+
+/// Query of an interception list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListInterceptionsQuery {
+    /// Only this country.
+    pub country: Option<String>,
+    /// Only this kind.
+    pub kind: Option<InterceptionKind>,
+    /// Only those that happened at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Only those that happened before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Include retracted ones (tombstones). Default false.
+    pub include_deleted: Option<bool>,
+    /// Items per page, 1 to 1,000 (default 100).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of interceptions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InterceptionPage {
+    /// The interceptions, by id.
+    pub items: Vec<Interception>,
+    /// Cursor of the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Reads and checks the country and reference of a path.
+fn key_of(country: &str, external_ref: &str) -> Result<(String, String)> {
+    let country = country::normalise(country)
+        .ok_or_else(|| Error::bad_parameter("country", format!("`{country}` is not an ISO 3166-1 alpha-2 code")))?;
+    let mut errors = Vec::new();
+    interception::check_external_ref(external_ref, "external_ref", &mut errors);
+    if let Some(error) = errors.pop() {
+        return Err(Error::bad_parameter("external_ref", error.message));
+    }
+    Ok((country, external_ref.to_string()))
+}
+
+fn writer(caller: &Caller) -> Writer {
+    Writer {
+        sub: caller.sub.clone(),
+        jti: caller.jti.clone(),
+    }
+}
+
+/// Stores one interception under its national reference: 201 when new, 200 when changed (a
+/// new version) or when the same content was already there (`"result": "unchanged"`, no new
+/// version). A retracted interception sent again is revived.
+#[utoipa::path(
+    tag = "interceptions",
+    operation_id = "put_interception",
+    request_body = InterceptionInput,
+    security(("bearer" = ["interceptions:write"])),
+    params(
+        ("op" = String, Path, description = "Operation id"),
+        ("country" = String, Path, description = "ISO 3166-1 alpha-2 code of the reporting country"),
+        ("external_ref" = String, Path, description = "The national system's reference"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the client last saw"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retried request"),
+    ),
+    responses(
+        (status = 201, description = "Stored for the first time", body = Interception,
+            headers(("ETag" = String, description = "The version"))),
+        (status = 200, description = "Stored as a new version, or unchanged", body = Interception,
+            headers(("ETag" = String, description = "The version"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 412, response = super::problems::PreconditionFailed),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 415, response = super::problems::UnsupportedMediaType),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[put("/operations/{op}/interceptions/{country}/{external_ref}")]
+pub async fn put_interception(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String, String)>,
+    IfMatchHeader(if_match): IfMatchHeader,
+    key: IdempotencyKey,
+    raw: RawJson,
+) -> Result<HttpResponse> {
+    let (op, country, external_ref) = path.into_inner();
+    caller.require_in(Scope::InterceptionsWrite, &op)?;
+    let (country, external_ref) = key_of(&country, &external_ref)?;
+    caller.require_country(&country)?;
+    let input: InterceptionInput = parse_json(&raw.bytes)?;
+    let writer = writer(&caller);
+    let db = state.db.clone();
+    idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
+        let outcome = db
+            .run(move |conn| {
+                conn.write(|conn| {
+                    let operation = db::operations::get(conn, &op)?;
+                    operation.require_active()?;
+                    let checked = input.check(
+                        Some((&country, &external_ref)),
+                        interception::window(operation.starts_on, operation.ends_on),
+                    )?;
+                    let submission = Submission {
+                        index: 0,
+                        country,
+                        external_ref,
+                        request: Request::Put(Box::new(checked.content)),
+                        if_match,
+                    };
+                    let mut outcomes = db::interceptions::write_many(conn, &op, vec![submission], &writer)?;
+                    outcomes
+                        .pop()
+                        .map(|(_, outcome)| outcome)
+                        .ok_or_else(|| Error::Internal("no outcome".into()))
+                })
+            })
+            .await??;
+        let (result, interception) = outcome;
+        let status = if result == WriteResult::Created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Reply::json(status, &interception, Some(etag(interception.version)))
+    })
+    .await
+}
+
+/// Pushes up to 1,000 interceptions in one transaction. Each item stands alone (a bad one is
+/// reported and the rest stored) unless `atomic=true`, where one bad item stores nothing and
+/// the answer is the problem of every bad item.
+#[utoipa::path(
+    tag = "interceptions",
+    operation_id = "push_interceptions",
+    request_body = BatchRequest,
+    security(("bearer" = ["interceptions:write"])),
+    params(
+        ("op" = String, Path, description = "Operation id"),
+        BatchQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retried request"),
+    ),
+    responses(
+        (status = 200, description = "Per-item results in request order, and a summary", body = BatchResponse),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 415, response = super::problems::UnsupportedMediaType),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[post("/operations/{op}/interceptions/batch")]
+pub async fn push_interceptions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    QueryParams(query): QueryParams<BatchQuery>,
+    key: IdempotencyKey,
+    raw: RawJson,
+) -> Result<HttpResponse> {
+    let op = path.into_inner();
+    caller.require_in(Scope::InterceptionsWrite, &op)?;
+    let batch: RawBatch = parse_json(&raw.bytes)?;
+    if batch.items.is_empty() || batch.items.len() > MAX_BATCH {
+        return Err(Error::invalid(
+            "/items",
+            format!("must hold 1 to {MAX_BATCH} items (got {})", batch.items.len()),
+        ));
+    }
+    let atomic = query.atomic.unwrap_or(false);
+    let db = state.db.clone();
+    let who = caller.clone();
+    idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
+        let response = db
+            .run(move |conn| conn.write(|conn| push(conn, &op, batch.items, atomic, &who)))
+            .await?;
+        Reply::json(StatusCode::OK, &response, None)
+    })
+    .await
+}
+
+/// Prefixes an item's problem pointers with its place in the batch.
+fn item_problem(index: usize, error: Error) -> Error {
+    match error {
+        Error::Validation(errors) => Error::Validation(
+            errors
+                .into_iter()
+                .map(|e| FieldError {
+                    pointer: e.pointer.map(|p| format!("/items/{index}{p}")),
+                    ..e
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Checks and writes a batch inside one write transaction.
+fn push(
+    conn: &mut db::DbConn,
+    op: &str,
+    items: Vec<serde_json::Value>,
+    atomic: bool,
+    caller: &Caller,
+) -> Result<BatchResponse> {
+    let operation = db::operations::get(conn, op)?;
+    operation.require_active()?;
+    let window = interception::window(operation.starts_on, operation.ends_on);
+    let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
+    let mut refused: Vec<(usize, Error)> = Vec::new();
+    let mut submissions = Vec::with_capacity(items.len());
+    for (index, value) in items.into_iter().enumerate() {
+        let external_ref = value.get("external_ref").and_then(|v| v.as_str()).map(str::to_string);
+        let checked = serde_path_to_error::deserialize::<_, InterceptionInput>(value)
+            .map_err(|e| super::extract::shape_error(&e))
+            .and_then(|input| input.check(None, window))
+            .and_then(|checked| caller.require_country(&checked.country).map(|_| checked));
+        match checked {
+            Ok(checked) => {
+                submissions.push(Submission {
+                    index,
+                    country: checked.country,
+                    external_ref: checked.external_ref,
+                    request: Request::Put(Box::new(checked.content)),
+                    if_match: IfMatch::Absent,
+                });
+                results.push(None);
+            }
+            Err(error) => {
+                refused.push((index, item_problem(index, error)));
+                results.push(Some(ItemResult {
+                    index,
+                    external_ref,
+                    result: WriteResult::Rejected,
+                    version: None,
+                    problem: None,
+                }));
+            }
+        }
+    }
+    if atomic && !refused.is_empty() {
+        return Err(atomic_failure(refused));
+    }
+    let outcomes = db::interceptions::write_many(
+        conn,
+        op,
+        submissions,
+        &Writer {
+            sub: caller.sub.clone(),
+            jti: caller.jti.clone(),
+        },
+    )?;
+    for (index, outcome) in outcomes {
+        match outcome {
+            Ok((result, interception)) => {
+                results[index] = Some(ItemResult {
+                    index,
+                    external_ref: Some(interception.external_ref),
+                    result,
+                    version: Some(interception.version),
+                    problem: None,
+                });
+            }
+            Err(error) => {
+                if atomic {
+                    return Err(atomic_failure(vec![(index, item_problem(index, error))]));
+                }
+                refused.push((index, item_problem(index, error)));
+            }
+        }
+    }
+    for (index, error) in refused {
+        if let Some(Some(result)) = results.get_mut(index) {
+            result.problem = Some(error.problem());
+        }
+    }
+    let results: Vec<ItemResult> = results.into_iter().flatten().collect();
+    let mut summary = BatchSummary::default();
+    for result in &results {
+        match result.result {
+            WriteResult::Created => summary.created += 1,
+            WriteResult::Updated => summary.updated += 1,
+            WriteResult::Unchanged => summary.unchanged += 1,
+            WriteResult::Rejected => summary.rejected += 1,
+        }
+    }
+    Ok(BatchResponse { summary, results })
+}
+
+/// The one problem of an atomic batch: 403 if any item is outside the token, else 422 with
+/// every failing field of every item.
+fn atomic_failure(refused: Vec<(usize, Error)>) -> Error {
+    if let Some((index, Error::Forbidden(why))) = refused.iter().find(|(_, e)| matches!(e, Error::Forbidden(_))) {
+        return Error::Forbidden(format!("item {index}: {why}; nothing was stored"));
+    }
+    let mut errors = Vec::new();
+    for (index, error) in refused {
+        match error {
+            Error::Validation(list) => errors.extend(list),
+            other => errors.push(FieldError::at(format!("/items/{index}"), other.problem().detail)),
+        }
+    }
+    Error::Validation(errors)
+}
+
+/// Lists interceptions of the token's countries, by id, a page at a time.
+#[utoipa::path(
+    tag = "interceptions",
+    operation_id = "list_interceptions",
+    security(("bearer" = ["interceptions:read"])),
+    params(("op" = String, Path, description = "Operation id"), ListInterceptionsQuery),
+    responses(
+        (status = 200, description = "One page of interceptions", body = InterceptionPage),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}/interceptions")]
+pub async fn list_interceptions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    QueryParams(query): QueryParams<ListInterceptionsQuery>,
+) -> Result<web::Json<InterceptionPage>> {
+    let op = path.into_inner();
+    caller.require_in(Scope::InterceptionsRead, &op)?;
+    let limit = page::limit(query.limit)?;
+    let after = page::decode_cursor(query.cursor.as_deref())?
+        .map(|key| {
+            key.parse::<i64>()
+                .map_err(|_| Error::bad_parameter("cursor", "is not an interception cursor"))
+        })
+        .transpose()?;
+    let countries = match query.country.as_deref() {
+        Some(code) => {
+            let code = country::normalise(code).ok_or_else(|| {
+                Error::bad_parameter("country", format!("`{code}` is not an ISO 3166-1 alpha-2 code"))
+            })?;
+            caller.require_country(&code)?;
+            Some(vec![code])
+        }
+        None => caller.countries.filter(),
+    };
+    let filter = InterceptionFilter {
+        countries,
+        kind: query.kind,
+        from: query.from.map(|t| t.naive_utc()),
+        to: query.to.map(|t| t.naive_utc()),
+        include_deleted: query.include_deleted.unwrap_or(false),
+        after,
+    };
+    let rows = state
+        .db
+        .run(move |conn| {
+            db::operations::get(conn, &op)?;
+            db::interceptions::list(conn, &op, &filter, limit + 1)
+        })
+        .await?;
+    let (items, next_cursor) = page::finish(rows, limit, |i| i.id.to_string());
+    Ok(web::Json(InterceptionPage { items, next_cursor }))
+}
+
+/// Reads one interception by its national reference (a retracted one too, with `deleted: true`).
+#[utoipa::path(
+    tag = "interceptions",
+    operation_id = "get_interception",
+    security(("bearer" = ["interceptions:read"])),
+    params(
+        ("op" = String, Path, description = "Operation id"),
+        ("country" = String, Path, description = "ISO 3166-1 alpha-2 code"),
+        ("external_ref" = String, Path, description = "The national system's reference"),
+    ),
+    responses(
+        (status = 200, description = "The interception", body = Interception,
+            headers(("ETag" = String, description = "The version"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}/interceptions/{country}/{external_ref}")]
+pub async fn get_interception(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse> {
+    let (op, country, external_ref) = path.into_inner();
+    caller.require_in(Scope::InterceptionsRead, &op)?;
+    let (country, external_ref) = key_of(&country, &external_ref)?;
+    caller.require_country(&country)?;
+    let interception = state
+        .db
+        .run(move |conn| db::interceptions::get(conn, &op, &country, &external_ref))
+        .await?;
+    Ok(versioned(StatusCode::OK, interception.version, &interception))
+}
+
+/// Retracts an interception: it stays as a tombstone (`deleted: true`, a new version), leaves
+/// every total and appears in the change feed. Sending it again with PUT revives it.
+#[utoipa::path(
+    tag = "interceptions",
+    operation_id = "retract_interception",
+    security(("bearer" = ["interceptions:write"])),
+    params(
+        ("op" = String, Path, description = "Operation id"),
+        ("country" = String, Path, description = "ISO 3166-1 alpha-2 code"),
+        ("external_ref" = String, Path, description = "The national system's reference"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the client last saw"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retried request"),
+    ),
+    responses(
+        (status = 200, description = "The tombstone (`result` is `unchanged` if it was already retracted)", body = Interception,
+            headers(("ETag" = String, description = "The version"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 412, response = super::problems::PreconditionFailed),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[delete("/operations/{op}/interceptions/{country}/{external_ref}")]
+pub async fn retract_interception(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String, String)>,
+    IfMatchHeader(if_match): IfMatchHeader,
+    key: IdempotencyKey,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse> {
+    let (op, country, external_ref) = path.into_inner();
+    caller.require_in(Scope::InterceptionsWrite, &op)?;
+    let (country, external_ref) = key_of(&country, &external_ref)?;
+    caller.require_country(&country)?;
+    let fingerprint = format!("DELETE {}", req.path());
+    let writer = writer(&caller);
+    let db = state.db.clone();
+    idempotent::run(&state, &caller, key, fingerprint, move || async move {
+        let (_, interception) = db
+            .run(move |conn| {
+                conn.write(|conn| {
+                    db::operations::get(conn, &op)?.require_active()?;
+                    let submission = Submission {
+                        index: 0,
+                        country,
+                        external_ref,
+                        request: Request::Retract,
+                        if_match,
+                    };
+                    let mut outcomes = db::interceptions::write_many(conn, &op, vec![submission], &writer)?;
+                    outcomes
+                        .pop()
+                        .map(|(_, outcome)| outcome)
+                        .ok_or_else(|| Error::Internal("no outcome".into()))
+                })
+            })
+            .await??;
+        Reply::json(StatusCode::OK, &interception, Some(etag(interception.version)))
+    })
+    .await
+}

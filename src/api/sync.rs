@@ -1,0 +1,131 @@
+//! Sync: the change feed a system polls, and the digest it reconciles against.
+
+use actix_web::{get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::QueryParams;
+use crate::auth::claims::Scope;
+use crate::auth::Caller;
+use crate::db;
+use crate::domain::change::ChangePage;
+use crate::domain::{country, page};
+use crate::error::{Error, Result};
+use crate::AppState;
+
+/// Query of the change feed.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// The `next` of the previous poll (0, or absent, for the start).
+    pub after: Option<i64>,
+    /// Changes per page, 1 to 1,000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// Query of the digest.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DigestQuery {
+    /// ISO 3166-1 alpha-2 code of the country to reconcile.
+    pub country: String,
+}
+
+/// What the hub holds of one country.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Digest {
+    /// The country.
+    pub country: String,
+    /// How many live (not retracted) interceptions it has.
+    pub count: i64,
+    /// Hex SHA-256 of the lines `external_ref TAB version LF` of those interceptions, sorted
+    /// bytewise by `external_ref`.
+    pub digest: String,
+}
+
+/// Every committed change to the operation's interceptions, units and reported tallies, of the
+/// token's countries, in one sequence. Keep `next` and send it as `after`: polling this way
+/// never misses and never repeats a committed change, however many writers commit at once.
+#[utoipa::path(
+    tag = "sync",
+    operation_id = "list_changes",
+    security(("bearer" = ["interceptions:read"])),
+    params(("op" = String, Path, description = "Operation id"), ChangesQuery),
+    responses(
+        (status = 200, description = "The next changes", body = ChangePage),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}/changes")]
+pub async fn list_changes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    QueryParams(query): QueryParams<ChangesQuery>,
+) -> Result<web::Json<ChangePage>> {
+    let op = path.into_inner();
+    caller.require_in(Scope::InterceptionsRead, &op)?;
+    let limit = page::limit(query.limit)?;
+    let after = query.after.unwrap_or(0);
+    if after < 0 {
+        return Err(Error::bad_parameter("after", "must be 0 or more"));
+    }
+    let countries = caller.countries.filter();
+    let page = state
+        .db
+        .run(move |conn| {
+            db::operations::get(conn, &op)?;
+            db::changes::list(conn, &op, countries.as_deref(), after, limit)
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Count and digest of a country's interceptions and versions, so a national system can prove
+/// the hub holds exactly what it sent.
+#[utoipa::path(
+    tag = "sync",
+    operation_id = "get_sync_digest",
+    security(("bearer" = ["interceptions:read"])),
+    params(("op" = String, Path, description = "Operation id"), DigestQuery),
+    responses(
+        (status = 200, description = "Count and digest", body = Digest),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}/sync/digest")]
+pub async fn get_sync_digest(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    QueryParams(query): QueryParams<DigestQuery>,
+) -> Result<web::Json<Digest>> {
+    let op = path.into_inner();
+    caller.require_in(Scope::InterceptionsRead, &op)?;
+    let code = country::normalise(&query.country).ok_or_else(|| {
+        Error::bad_parameter(
+            "country",
+            format!("`{}` is not an ISO 3166-1 alpha-2 code", query.country),
+        )
+    })?;
+    caller.require_country(&code)?;
+    let country = code.clone();
+    let (count, digest) = state
+        .db
+        .run(move |conn| {
+            db::operations::get(conn, &op)?;
+            db::interceptions::digest(conn, &op, &code)
+        })
+        .await?;
+    Ok(web::Json(Digest { country, count, digest }))
+}

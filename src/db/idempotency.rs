@@ -1,0 +1,102 @@
+//! Idempotency keys: a retried request with the same key and body gets the first response back.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::idempotency_keys;
+use super::{now, DbConn};
+use crate::error::{Error, Result};
+use crate::on_backend;
+
+/// How long a key is kept (the contract asks for at least 24 hours).
+pub const KEEP_HOURS: i64 = 48;
+/// After this long an unfinished first request is taken to have died, and a retry may run.
+pub const STALE_SECS: i64 = 120;
+
+/// A stored response.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: String,
+    /// `ETag`, if the response had one.
+    pub etag: Option<String>,
+}
+
+/// What to do with a request that carries a key.
+#[derive(Debug)]
+pub enum Claim {
+    /// The key is new (or its first request died): run the request.
+    Run,
+    /// The key has a finished response for the same request: send it again.
+    Replay(Stored),
+}
+
+/// Claims `key` for this request (`fingerprint` = hash of method, path and body). A key in use
+/// by another request is 422; a key whose first request is still running is 409.
+pub fn claim(conn: &mut DbConn, owner: &str, key: &str, fingerprint: &str) -> Result<Claim> {
+    conn.write(|conn| {
+        let at = now();
+        let inserted = on_backend!(conn, c => diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::owner.eq(owner),
+                idempotency_keys::idem_key.eq(key),
+                idempotency_keys::fingerprint.eq(fingerprint),
+                idempotency_keys::created_at.eq(at),
+            ))
+            .on_conflict((idempotency_keys::owner, idempotency_keys::idem_key))
+            .do_nothing()
+            .execute(c))?;
+        if inserted == 1 {
+            return Ok(Claim::Run);
+        }
+        type Row = (String, Option<i32>, Option<String>, Option<String>, NaiveDateTime);
+        let (stored_fingerprint, status, response, etag, created_at): Row = on_backend!(conn, c => idempotency_keys::table
+            .find((owner, key))
+            .select((idempotency_keys::fingerprint, idempotency_keys::status, idempotency_keys::response, idempotency_keys::etag, idempotency_keys::created_at))
+            .first(c))?;
+        if stored_fingerprint != fingerprint {
+            return Err(Error::Validation(vec![crate::error::FieldError::parameter(
+                "Idempotency-Key",
+                "this key was used for a different request; use a new key for new content",
+            )]));
+        }
+        match (status, response) {
+            (Some(status), Some(body)) => Ok(Claim::Replay(Stored { status: u16::try_from(status).unwrap_or(200), body, etag })),
+            _ if created_at < at - chrono::Duration::seconds(STALE_SECS) => {
+                on_backend!(conn, c => diesel::update(idempotency_keys::table.find((owner, key)))
+                    .set(idempotency_keys::created_at.eq(at))
+                    .execute(c))?;
+                Ok(Claim::Run)
+            }
+            _ => Err(Error::Conflict("a request with this Idempotency-Key is still being processed; retry shortly".into())),
+        }
+    })
+}
+
+/// Stores the response of a claimed key.
+pub fn finish(conn: &mut DbConn, owner: &str, key: &str, stored: &Stored) -> Result<()> {
+    on_backend!(conn, c => diesel::update(idempotency_keys::table.find((owner, key)))
+        .set((
+            idempotency_keys::status.eq(Some(i32::from(stored.status))),
+            idempotency_keys::response.eq(Some(&stored.body)),
+            idempotency_keys::etag.eq(stored.etag.as_ref()),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Gives a key up after its request failed, so a retry runs it again.
+pub fn release(conn: &mut DbConn, owner: &str, key: &str) -> Result<()> {
+    on_backend!(conn, c => diesel::delete(idempotency_keys::table.find((owner, key)).filter(idempotency_keys::status.is_null())).execute(c))?;
+    Ok(())
+}
+
+/// Deletes keys older than [`KEEP_HOURS`]; returns how many.
+pub fn purge(conn: &mut DbConn) -> Result<usize> {
+    let horizon = now() - chrono::Duration::hours(KEEP_HOURS);
+    Ok(
+        on_backend!(conn, c => diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(horizon))).execute(c))?,
+    )
+}

@@ -1,0 +1,329 @@
+//! Interceptions: push, replay, correct, retract, revive, batches, idempotency keys, and the
+//! change feed under concurrent writers.
+
+use actix_web::test::TestRequest;
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+use crate::db_test;
+
+const OP: &str = "liberterra-iii";
+
+/// A sea departure like the one stopped in Senegal, under `external_ref`.
+pub fn departure(country: &str, external_ref: &str, total: i64) -> Value {
+    json!({
+        "country": country, "external_ref": external_ref, "kind": "sea_departure",
+        "occurred_at": "2025-09-12T05:40:00Z", "location": {"place": "Mbour", "lat": 14.42, "lon": -16.96},
+        "migrants": {"total": total, "children": 2, "female": 3, "male": total - 3, "by_nationality": {"SN": total - 1, "GM": 1}},
+        "victims": {"total": 0}, "arrests": 3, "investigations_opened": 1,
+        "seizures": [{"category": "vehicles", "quantity": 1}, {"category": "cash", "quantity": 6000, "unit": "EUR"}],
+        "notes": "pirogue intercepted at departure"
+    })
+}
+
+fn url(country: &str, external_ref: &str) -> String {
+    format!("/v1/operations/{OP}/interceptions/{country}/{external_ref}")
+}
+
+async fn put(app: &TestApp, token: &str, body: Value, if_match: Option<&str>) -> crate::common::Reply {
+    let (country, external_ref) = (
+        body["country"].as_str().unwrap_or("SN"),
+        body["external_ref"].as_str().unwrap_or("x"),
+    );
+    let mut request = TestRequest::put()
+        .uri(&url(country, external_ref))
+        .set_json(body.clone());
+    if let Some(tag) = if_match {
+        request = request.insert_header(("if-match", tag));
+    }
+    app.send_as(Some(token), request).await
+}
+
+async fn changes(app: &TestApp, after: i64) -> Value {
+    app.get(&format!("/v1/operations/{OP}/changes?after={after}&limit=1000"))
+        .await
+        .expect(200)
+        .body
+}
+
+db_test!(
+    async fn push_replay_correct_retract_revive(db) {
+        let app = TestApp::start(db).await;
+        app.operation(OP).await;
+        let sn = app.token("interceptions:write interceptions:read", &["SN"], &[OP]);
+        let first = put(&app, &sn, departure("SN", "DGPN-0912-01", 245), None).await.expect(201);
+        assert_eq!(first.body["result"], "created");
+        assert_eq!(first.body["version"], 1);
+        assert_eq!(first.body["reported_by"], "test");
+        assert_eq!(first.header("etag").as_deref(), Some("\"1\""));
+        assert_eq!(first.body["migrants"]["by_nationality"], json!({"GM": 1, "SN": 244}));
+
+        let again = put(&app, &sn, departure("SN", "DGPN-0912-01", 245), None).await.expect(200);
+        assert_eq!(again.body["result"], "unchanged");
+        assert_eq!(again.body["version"], 1);
+
+        let corrected = put(&app, &sn, departure("SN", "DGPN-0912-01", 246), Some("\"1\"")).await.expect(200);
+        assert_eq!((corrected.body["result"].as_str(), corrected.body["version"].as_i64()), (Some("updated"), Some(2)));
+        put(&app, &sn, departure("SN", "DGPN-0912-01", 247), Some("\"1\"")).await.expect_problem(412);
+        let read = app.get_as(&sn, &url("SN", "DGPN-0912-01")).await.expect(200);
+        assert_eq!(read.body["migrants"]["total"], 246);
+        assert_eq!(read.header("etag").as_deref(), Some("\"2\""));
+
+        let retracted = app.send_as(Some(&sn), TestRequest::delete().uri(&url("SN", "DGPN-0912-01"))).await.expect(200);
+        assert_eq!((retracted.body["deleted"].as_bool(), retracted.body["version"].as_i64()), (Some(true), Some(3)));
+        let twice = app.send_as(Some(&sn), TestRequest::delete().uri(&url("SN", "DGPN-0912-01"))).await.expect(200);
+        assert_eq!(twice.body["result"], "unchanged");
+        let list = format!("/v1/operations/{OP}/interceptions");
+        assert_eq!(app.get_as(&sn, &list).await.expect(200).body["items"], json!([]));
+        let with_tombstones = app.get_as(&sn, &format!("{list}?include_deleted=true")).await.expect(200);
+        assert_eq!(with_tombstones.body["items"][0]["deleted"], true);
+        let revived = put(&app, &sn, departure("SN", "DGPN-0912-01", 246), None).await.expect(200);
+        assert_eq!((revived.body["result"].as_str(), revived.body["version"].as_i64()), (Some("updated"), Some(4)));
+        assert_eq!(revived.body["deleted"], false);
+        app.send_as(Some(&sn), TestRequest::delete().uri(&url("SN", "NEVER-SENT"))).await.expect_problem(404);
+
+        // The feed holds each version once, in order, and nothing for the unchanged sends.
+        let feed = changes(&app, 0).await;
+        let versions: Vec<(String, i64)> = feed["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .filter(|c| c["entity"] == "interception")
+            .map(|c| (c["action"].as_str().expect("action").to_string(), c["version"].as_i64().expect("v")))
+            .collect();
+        let expected: Vec<(String, i64)> = vec![("upsert".into(), 1), ("upsert".into(), 2), ("delete".into(), 3), ("upsert".into(), 4)];
+        assert_eq!(versions, expected);
+        assert_eq!(feed["changes"][0]["key"], "SN/DGPN-0912-01");
+        assert_eq!(feed["changes"][0]["data"]["migrants"]["total"], 245);
+
+        // Another country's token cannot write or read SN's interception.
+        let gb = app.token("interceptions:write interceptions:read", &["GB"], &[OP]);
+        put(&app, &gb, departure("SN", "DGPN-0912-01", 1), None).await.expect_problem(403);
+        app.get_as(&gb, &url("SN", "DGPN-0912-01")).await.expect_problem(403);
+        app.send_as(Some(&gb), TestRequest::delete().uri(&url("SN", "DGPN-0912-01"))).await.expect_problem(403);
+        assert_eq!(app.get_as(&sn, &url("SN", "DGPN-0912-01")).await.body["version"], 4);
+    }
+);
+
+db_test!(
+    async fn a_batch_replayed_three_times_is_stored_once(db) {
+        let app = TestApp::start(db).await;
+        app.operation(OP).await;
+        let items: Vec<Value> = (0..50).map(|i| departure(if i % 2 == 0 { "SN" } else { "DZ" }, &format!("REF-{i:03}"), 10 + i)).collect();
+        let batch = json!({"items": items});
+        let batch_url = format!("/v1/operations/{OP}/interceptions/batch");
+        let first = app.post(&batch_url, batch.clone()).await.expect(200);
+        assert_eq!(first.body["summary"], json!({"created": 50, "updated": 0, "unchanged": 0, "rejected": 0}));
+        for round in 0..2 {
+            let replay = app.post(&batch_url, batch.clone()).await.expect(200);
+            assert_eq!(replay.body["summary"], json!({"created": 0, "updated": 0, "unchanged": 50, "rejected": 0}), "replay {round}");
+        }
+        let results = first.body["results"].as_array().expect("results");
+        assert_eq!(results.len(), 50);
+        for (i, result) in results.iter().enumerate() {
+            assert_eq!(result["index"], i);
+            assert_eq!(result["external_ref"], format!("REF-{i:03}"));
+            assert_eq!(result["version"], 1);
+        }
+        let feed = changes(&app, 0).await;
+        assert_eq!(feed["changes"].as_array().map(Vec::len), Some(50));
+        let digest = app.get(&format!("/v1/operations/{OP}/sync/digest?country=SN")).await.expect(200);
+        assert_eq!(digest.body["count"], 25);
+        // The digest is the documented hash, so a national system can compute it too.
+        let mut lines: Vec<String> = (0..50).filter(|i| i % 2 == 0).map(|i| format!("REF-{i:03}\t1\n")).collect();
+        lines.sort();
+        use sha2::Digest;
+        let expected = hex::encode(sha2::Sha256::digest(lines.concat().as_bytes()));
+        assert_eq!(digest.body["digest"], expected);
+
+        // One item changed: only it gets a new version.
+        let mut changed = batch.clone();
+        changed["items"][7]["arrests"] = json!(9);
+        let second = app.post(&batch_url, changed).await.expect(200);
+        assert_eq!(second.body["summary"], json!({"created": 0, "updated": 1, "unchanged": 49, "rejected": 0}));
+        assert_eq!(second.body["results"][7]["version"], 2);
+    }
+);
+
+db_test!(
+    async fn bad_items_are_reported_and_the_rest_stored(db) {
+        let app = TestApp::start(db).await;
+        app.operation(OP).await;
+        let sn = app.token("interceptions:write interceptions:read", &["SN", "DZ"], &[OP]);
+        let mut items = vec![departure("SN", "OK-1", 20)];
+        let mut too_many_children = departure("SN", "BAD-1", 20);
+        too_many_children["migrants"]["children"] = json!(21);
+        items.push(too_many_children);
+        let mut nationality = departure("SN", "BAD-2", 20);
+        nationality["migrants"]["by_nationality"] = json!({"XX": 1});
+        items.push(nationality);
+        let mut outside = departure("SN", "BAD-3", 20);
+        outside["occurred_at"] = json!("2025-10-15T00:00:00Z");
+        items.push(outside);
+        let mut typo = departure("SN", "BAD-4", 20);
+        typo["migrants"]["chidren"] = json!(1);
+        items.push(typo);
+        items.push(departure("GB", "BAD-5", 20));
+        let mut currency = departure("DZ", "BAD-6", 20);
+        currency["seizures"] = json!([{"category": "cash", "quantity": 10, "unit": "EUX"}]);
+        items.push(currency);
+        let mut victims = departure("DZ", "BAD-7", 20);
+        victims["victims"] = json!({"total": 2, "by_exploitation": {"forced_labour": 3}});
+        items.push(victims);
+        items.push(departure("DZ", "OK-2", 71));
+        let reply = app.post_as(&sn, &format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": items})).await.expect(200);
+        assert_eq!(reply.body["summary"], json!({"created": 2, "updated": 0, "unchanged": 0, "rejected": 7}));
+        let pointer = |i: usize| reply.body["results"][i]["problem"]["errors"][0]["pointer"].as_str().unwrap_or_default().to_string();
+        assert_eq!(pointer(1), "/items/1/migrants/children");
+        assert_eq!(pointer(2), "/items/2/migrants/by_nationality/XX");
+        assert_eq!(pointer(3), "/items/3/occurred_at");
+        assert_eq!(pointer(4), "/items/4/migrants/chidren");
+        assert_eq!(reply.body["results"][5]["problem"]["status"], 403);
+        assert_eq!(pointer(6), "/items/6/seizures/0/unit");
+        assert_eq!(pointer(7), "/items/7/victims/by_exploitation");
+        assert_eq!(reply.body["results"][8]["result"], "created");
+        let stored = app.get_as(&sn, &format!("/v1/operations/{OP}/interceptions")).await.expect(200);
+        let mut refs: Vec<&str> = stored.body["items"].as_array().expect("items").iter().map(|i| i["external_ref"].as_str().expect("ref")).collect();
+        refs.sort_unstable();
+        assert_eq!(refs, vec!["OK-1", "OK-2"]);
+    }
+);
+
+db_test!(
+    async fn atomic_batches_are_all_or_nothing(db) {
+        let app = TestApp::start(db).await;
+        app.operation(OP).await;
+        let batch_url = format!("/v1/operations/{OP}/interceptions/batch?atomic=true");
+        let mut bad = departure("SN", "A-2", 5);
+        bad["arrests"] = json!(-1);
+        let items = json!({"items": [departure("SN", "A-1", 5), bad, departure("SN", "A-3", 5)]});
+        let refused = app.post(&batch_url, items).await.expect_problem(422);
+        assert_eq!(refused.pointers(), vec!["/items/1/arrests"]);
+        assert_eq!(app.get(&format!("/v1/operations/{OP}/interceptions")).await.body["items"], json!([]));
+        assert_eq!(changes(&app, 0).await["changes"], json!([]));
+        let good = json!({"items": [departure("SN", "A-1", 5), departure("SN", "A-3", 5)]});
+        let stored = app.post(&batch_url, good).await.expect(200);
+        assert_eq!(stored.body["summary"]["created"], 2);
+
+        // More than 1,000 items, or none, is refused whole.
+        let many: Vec<Value> = (0..1001).map(|i| departure("SN", &format!("M-{i}"), 5)).collect();
+        let refused = app.post(&format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": many})).await.expect_problem(422);
+        assert_eq!(refused.pointers(), vec!["/items"]);
+        app.post(&format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": []})).await.expect_problem(422);
+        assert_eq!(app.get(&format!("/v1/operations/{OP}/interceptions")).await.body["items"].as_array().map(Vec::len), Some(2));
+    }
+);
+
+db_test!(
+    async fn idempotency_keys(db) {
+        let app = TestApp::start(db).await;
+        app.operation(OP).await;
+        let batch_url = format!("/v1/operations/{OP}/interceptions/batch");
+        let send = |key: &str, body: Value| TestRequest::post().uri(&batch_url).insert_header(("idempotency-key", key)).set_json(body);
+        let body = json!({"items": [departure("SN", "K-1", 5)]});
+        let first = app.send(send("key-1", body.clone())).await.expect(200);
+        assert!(first.header("idempotent-replayed").is_none());
+        // Change the stored item behind the key's back: the replay still answers as the first time.
+        put(&app, &app.admin, departure("SN", "K-1", 6), None).await.expect(200);
+        let replay = app.send(send("key-1", body.clone())).await.expect(200);
+        assert_eq!(replay.header("idempotent-replayed").as_deref(), Some("true"));
+        assert_eq!(replay.body, first.body);
+        let other = app.send(send("key-1", json!({"items": [departure("SN", "K-2", 5)]}))).await.expect_problem(422);
+        assert_eq!(other.body["errors"][0]["parameter"], "Idempotency-Key");
+        app.get(&url("SN", "K-2")).await.expect_problem(404);
+        // A repeat while the first is still running is 409.
+        let fingerprint = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(format!("POST {batch_url}?\n").as_bytes());
+            h.update(body.to_string().as_bytes());
+            hex::encode(h.finalize())
+        };
+        app.db.with_conn(|conn| opcoord::db::idempotency::claim(conn, "test", "key-2", &fingerprint)).expect("claim");
+        app.send(send("key-2", body.clone())).await.expect_problem(409);
+        // A failed write gives its key back: the retry runs.
+        app.patch(&format!("/v1/operations/{OP}"), None, json!({"status": "closed"})).await.expect(200);
+        app.send(send("key-3", body.clone())).await.expect_problem(409);
+        app.patch(&format!("/v1/operations/{OP}"), None, json!({"status": "active"})).await.expect(200);
+        let retried = app.send(send("key-3", body)).await.expect(200);
+        assert!(retried.header("idempotent-replayed").is_none());
+    }
+);
+
+db_test!(
+    async fn writes_only_while_active(db) {
+        let app = TestApp::start(db).await;
+        app.post(
+            "/v1/operations",
+            json!({"id": OP, "name": "L3", "starts_on": "2025-09-01", "ends_on": "2025-09-30"}),
+        )
+        .await
+        .expect(201);
+        put(&app, &app.admin, departure("SN", "P-1", 5), None).await.expect_problem(409);
+        app.post(&format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": [departure("SN", "P-1", 5)]}))
+            .await
+            .expect_problem(409);
+        app.patch(&format!("/v1/operations/{OP}"), None, json!({"status": "active"})).await.expect(201 - 1);
+        put(&app, &app.admin, departure("SN", "P-1", 5), None).await.expect(201);
+        let mut body = departure("SN", "P-1", 5);
+        body["country"] = json!("DZ");
+        let mismatch = app.send(TestRequest::put().uri(&url("SN", "P-1")).set_json(body)).await.expect_problem(422);
+        assert_eq!(mismatch.pointers(), vec!["/country"]);
+        app.send(TestRequest::put().uri(&url("ZZ", "P-1")).set_json(departure("SN", "P-1", 5))).await.expect_problem(400);
+    }
+);
+
+db_test!(
+    async fn the_feed_misses_nothing_and_repeats_nothing_under_concurrent_writers(db) {
+        let app = TestApp::start_with(db, |s| s.pool_size = 8).await;
+        app.operation(OP).await;
+        const WRITERS: usize = 4;
+        const BATCHES: usize = 8;
+        const ITEMS: usize = 25;
+        let writers = (0..WRITERS).map(|w| {
+            let app = &app;
+            async move {
+                let mut acknowledged = Vec::new();
+                for b in 0..BATCHES {
+                    let items: Vec<Value> = (0..ITEMS).map(|i| departure("SN", &format!("W{w}-B{b}-{i}"), 5)).collect();
+                    let reply = app.post(&format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": items})).await.expect(200);
+                    assert_eq!(reply.body["summary"]["created"], ITEMS);
+                    acknowledged.extend((0..ITEMS).map(|i| format!("SN/W{w}-B{b}-{i}")));
+                }
+                acknowledged
+            }
+        });
+        let done = std::cell::Cell::new(false);
+        let reader = async {
+            let (mut after, mut seen, mut last_seq) = (0_i64, Vec::new(), 0_i64);
+            loop {
+                let finished = done.get();
+                let page = changes(&app, after).await;
+                for change in page["changes"].as_array().expect("changes") {
+                    let seq = change["seq"].as_i64().expect("seq");
+                    assert!(seq > last_seq, "seq {seq} after {last_seq}");
+                    last_seq = seq;
+                    seen.push(change["key"].as_str().expect("key").to_string());
+                }
+                after = page["next"].as_i64().expect("next");
+                if finished && !page["has_more"].as_bool().unwrap_or(true) {
+                    return seen;
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        };
+        let writing = async {
+            let all = futures_util::future::join_all(writers).await;
+            done.set(true);
+            all
+        };
+        let (acknowledged, seen) = futures_util::join!(writing, reader);
+        let mut acknowledged: Vec<String> = acknowledged.into_iter().flatten().collect();
+        let mut seen_sorted = seen.clone();
+        acknowledged.sort();
+        seen_sorted.sort();
+        let unique = { let mut u = seen_sorted.clone(); u.dedup(); u.len() };
+        assert_eq!(unique, seen.len(), "a change was delivered twice");
+        assert_eq!(seen_sorted, acknowledged, "the reader's set differs from the committed changes");
+    }
+);
