@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Check the maintained tallies.
+    Tallies {
+        #[command(subcommand)]
+        command: TalliesCommand,
+    },
     /// Print the OpenAPI document, or write it to a file.
     Openapi {
         /// Write the document here instead of printing it.
@@ -63,6 +68,12 @@ enum KeysCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum TalliesCommand {
+    /// Recompute every derived cell from the records; exit non-zero, naming the cells, on any difference.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +136,9 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Healthcheck { .. } => Ok(()),
+        Command::Tallies {
+            command: TalliesCommand::Verify,
+        } => verify_tallies(&settings),
         Command::Keys {
             command: KeysCommand::Generate { out },
         } => {
@@ -224,4 +238,48 @@ fn issue_token(settings: &Settings, request: NewToken) -> Result<String> {
             .to_rfc3339()
     );
     Ok(token)
+}
+
+/// Recomputes the derived tallies of every operation and reports each differing cell.
+fn verify_tallies(settings: &Settings) -> Result<()> {
+    let database = Database::open(settings)?;
+    let (operations, differences) = database.with_conn(|conn| {
+        let mut differences = Vec::new();
+        let mut after: Option<String> = None;
+        let mut operations = 0;
+        loop {
+            let page = db::operations::list(conn, None, after.as_deref(), 500)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            for operation in &page {
+                operations += 1;
+                differences.extend(db::tallies::verify(conn, &operation.id)?);
+            }
+        }
+        Ok((operations, differences))
+    })?;
+    for d in &differences {
+        let (country, metric, dimension, bucket) = &d.cell;
+        println!(
+            "DIFFERS {} {country} {metric} {}{}: maintained {} recomputed {}",
+            d.operation_id,
+            if dimension.is_empty() { "total" } else { dimension },
+            if bucket.is_empty() {
+                String::new()
+            } else {
+                format!("={bucket}")
+            },
+            d.maintained,
+            d.recomputed
+        );
+    }
+    if differences.is_empty() {
+        println!("tallies verified: {operations} operations, every derived cell equals its recomputation");
+        Ok(())
+    } else {
+        Err(Error::Command(format!(
+            "{} tally cells differ from the records",
+            differences.len()
+        )))
+    }
 }

@@ -8,6 +8,7 @@ pub mod operations;
 pub mod problems;
 mod respond;
 pub mod sync;
+pub mod tallies;
 pub mod tokens;
 pub mod units;
 
@@ -34,6 +35,7 @@ use crate::error::{FieldError, Problem};
         (name = "units", description = "National units taking part in an operation"),
         (name = "interceptions", description = "Incidents pushed by national systems: counts and categories only"),
         (name = "sync", description = "The change feed and reconciliation"),
+        (name = "tallies", description = "Totals by country and breakdown, stated figures, reporting status"),
         (name = "health", description = "Probes for orchestrators"),
     ),
     components(
@@ -100,6 +102,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(interceptions::get_interception)
                 .service(interceptions::retract_interception)
                 .service(sync::list_changes)
-                .service(sync::get_sync_digest),
+                .service(sync::get_sync_digest)
+                .service(tallies::get_tallies)
+                .service(tallies::get_reporting)
+                .service(tallies::put_reported_tally)
+                .service(tallies::get_reported_tally),
         );
 }

@@ -286,8 +286,10 @@ pub fn write_many(
         };
         outcomes.push((p.index, outcome));
     }
-    // The feed goes last: it takes the sequence lock, held until commit.
     super::tallies::apply(conn, operation_id, &transitions)?;
+    let reporters: Vec<String> = transitions.iter().map(|t| t.country.clone()).collect();
+    super::reported::touch(conn, operation_id, &reporters, writer, "interceptions")?;
+    // The feed goes last: it takes the sequence lock, held until commit.
     changes::append(conn, &feed)?;
     Ok(outcomes)
 }

@@ -8,6 +8,7 @@ pub mod interceptions;
 pub mod migrate;
 pub mod operations;
 mod pool;
+pub mod reported;
 pub mod schema;
 pub mod tallies;
 pub mod tokens;
@@ -75,9 +76,19 @@ impl DbConn {
     /// On SQLite the transaction is `BEGIN IMMEDIATE`, so a writer takes the file lock at once
     /// (waiting up to the busy timeout) instead of failing when it upgrades a read lock.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        self.transaction("BEGIN", "BEGIN IMMEDIATE", f)
+    }
+
+    /// Runs `f` in a read-only transaction that sees one snapshot of the database, so several
+    /// reads (the tally cells and the feed position they are current as of) agree.
+    pub fn snapshot<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN", f)
+    }
+
+    fn transaction<T>(&mut self, postgres: &str, sqlite: &str, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         match self {
-            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
-            DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(c, postgres)?,
+            DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, sqlite)?,
         }
         match f(self) {
             Ok(value) => {

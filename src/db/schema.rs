@@ -45,7 +45,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     log_head,
     changes,
     idempotency_keys,
-    tally_cells
+    tally_cells,
+    reported_tallies,
+    reporting
 );
 
 diesel::table! {
@@ -137,5 +139,34 @@ diesel::table! {
         dimension -> Text,
         bucket -> Text,
         value -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Reported tallies, one row per version; `is_current` marks the latest.
+    reported_tallies (operation_id, country, metric, version) {
+        operation_id -> Text,
+        country -> Text,
+        metric -> Text,
+        version -> BigInt,
+        is_current -> Bool,
+        value -> BigInt,
+        breakdown -> Text,
+        as_of -> Date,
+        content_hash -> Text,
+        reported_by_sub -> Text,
+        reported_by_jti -> Text,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// When each country of an operation last reported.
+    reporting (operation_id, country) {
+        operation_id -> Text,
+        country -> Text,
+        last_reported_at -> Timestamp,
+        last_sub -> Text,
+        last_what -> Text,
     }
 }

@@ -3,8 +3,11 @@
 pub mod change;
 pub mod country;
 pub mod interception;
+pub mod metric;
 pub mod operation;
 pub mod page;
+pub mod report;
+pub mod reported;
 pub mod tally;
 pub mod text;
 pub mod unit;

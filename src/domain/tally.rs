@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use super::interception::{InterceptionContent, MigrantCount, VictimCount};
 
-/// Seizure quantities are kept in thousandths of their unit, so sums stay exact integers.
+/// Seizure quantities are kept in thousandths of their unit, so sums stay exact integers. The
+/// seizures total counts seizure entries; the `category` breakdown holds quantities per
+/// `category[:unit]`.
 pub const SEIZURE_SCALE: f64 = 1000.0;
 
 /// The dimension and value of a cell that holds a metric's total.
@@ -127,6 +129,14 @@ pub fn add_interception(cells: &mut Cells, country: &str, content: &Interception
         "investigations_opened",
         content,
         content.investigations_opened,
+    );
+    add(
+        &mut own,
+        country,
+        "seizures",
+        TOTAL,
+        TOTAL,
+        content.seizures.len() as i64,
     );
     for seizure in &content.seizures {
         let category = serde_json::to_value(seizure.category)

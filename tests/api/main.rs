@@ -6,9 +6,10 @@
 mod common;
 
 mod errors;
-mod interceptions;
+pub mod interceptions;
 mod migrations;
 mod openapi;
 mod operations;
+mod tallies;
 mod tokens;
 mod units;

@@ -1,0 +1,2 @@
+DROP TABLE reporting;
+DROP TABLE reported_tallies;

@@ -1,0 +1,373 @@
+//! `/v1/operations/{op}/tallies`: the totals coordination units read, the figures countries
+//! state outright, and who has reported when.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{parse_json, IfMatchHeader, QueryParams, RawJson};
+use super::idempotent::{self, IdempotencyKey, Reply};
+use crate::auth::claims::Scope;
+use crate::auth::Caller;
+use crate::db;
+use crate::db::interceptions::Writer;
+use crate::domain::interception::WriteResult;
+use crate::domain::metric::{Dimension, Metric};
+use crate::domain::report::{self, TallyReport};
+use crate::domain::reported::{ReportedTally, ReportedTallyInput};
+use crate::domain::tally::TOTAL;
+use crate::domain::version::etag;
+use crate::error::{Error, Result};
+use crate::AppState;
+
+/// A breakdown to group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// One row per country (always given).
+    Country,
+    /// Form of exploitation.
+    Exploitation,
+    /// Nationality.
+    Nationality,
+    /// Child, adult, unknown.
+    AgeGroup,
+    /// Female, male, unknown.
+    Sex,
+    /// Interception kind.
+    Kind,
+    /// Day (UTC).
+    Day,
+    /// Seizure category and unit.
+    Category,
+}
+
+impl GroupBy {
+    fn dimension(self) -> Option<Dimension> {
+        match self {
+            GroupBy::Country => None,
+            GroupBy::Exploitation => Some(Dimension::Exploitation),
+            GroupBy::Nationality => Some(Dimension::Nationality),
+            GroupBy::AgeGroup => Some(Dimension::AgeGroup),
+            GroupBy::Sex => Some(Dimension::Sex),
+            GroupBy::Kind => Some(Dimension::Kind),
+            GroupBy::Day => Some(Dimension::Day),
+            GroupBy::Category => Some(Dimension::Category),
+        }
+    }
+
+    fn label(self) -> String {
+        self.dimension().map_or("country", Dimension::as_str).to_string()
+    }
+}
+
+/// Query of `GET .../tallies`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TallyQuery {
+    /// Only this metric (default: every metric).
+    pub metric: Option<Metric>,
+    /// Only this country (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
+    /// Break each figure down by this dimension.
+    pub group_by: Option<GroupBy>,
+}
+
+/// A reported tally with its earlier versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportedTallyHistory {
+    /// The current version.
+    pub current: ReportedTally,
+    /// Every version, newest first.
+    pub history: Vec<ReportedTally>,
+}
+
+/// When one country last reported.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountryReporting {
+    /// The country.
+    pub country: String,
+    /// Whether it has an active unit in the operation.
+    pub participating: bool,
+    /// When it last sent anything (an interception or a stated figure).
+    pub last_reported_at: Option<DateTime<Utc>>,
+    /// `sub` of the token it last sent with.
+    pub last_reported_by: Option<String>,
+    /// What it last sent.
+    pub last_reported: Option<String>,
+    /// No report in the last 24 hours.
+    pub late: bool,
+}
+
+/// Answer of `GET .../reporting`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportingStatus {
+    /// Per country, participating or having reported.
+    pub countries: Vec<CountryReporting>,
+    /// Countries with no report in the last 24 hours.
+    pub late: Vec<String>,
+}
+
+fn parse_country(code: &str) -> Result<String> {
+    crate::domain::country::normalise(code)
+        .ok_or_else(|| Error::bad_parameter("country", format!("`{code}` is not an ISO 3166-1 alpha-2 code")))
+}
+
+/// Totals per country and metric: the figure that stands (a country's stated figure where
+/// there is one, else the one derived from its records), both figures beside it, breakdowns,
+/// totals over the countries, and the change-feed position they are current as of. Reads
+/// maintained cells only, never the records. `Accept: text/csv` gives the same rows as CSV.
+#[utoipa::path(
+    tag = "tallies",
+    operation_id = "get_tallies",
+    security(("bearer" = ["tallies:read"])),
+    params(("op" = String, Path, description = "Operation id"), TallyQuery),
+    responses(
+        (status = 200, description = "The tallies (JSON, or CSV when asked with Accept: text/csv)",
+            content((TallyReport = "application/json"), (String = "text/csv"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}/tallies")]
+pub async fn get_tallies(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    QueryParams(query): QueryParams<TallyQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let op = path.into_inner();
+    caller.require_in(Scope::TalliesRead, &op)?;
+    let countries = match &query.country {
+        Some(code) => {
+            let code = parse_country(code)?;
+            caller.require_country(&code)?;
+            Some(vec![code])
+        }
+        None => caller.countries.filter(),
+    };
+    let metrics: Vec<Metric> = query.metric.map_or_else(|| Metric::ALL.to_vec(), |m| vec![m]);
+    let dimension = query.group_by.and_then(GroupBy::dimension);
+    let group_by = query.group_by.map(GroupBy::label);
+    let report = state
+        .db
+        .run(move |conn| {
+            conn.snapshot(|conn| {
+                db::operations::get(conn, &op)?;
+                let seq = db::tallies::feed_position(conn)?;
+                let names: Vec<&str> = metrics.iter().map(|m| m.as_str()).collect();
+                let mut dimensions = vec![TOTAL, Dimension::Category.as_str()];
+                if let Some(d) = dimension {
+                    dimensions.push(d.as_str());
+                }
+                let cells = db::tallies::read(conn, &op, &names, &dimensions, countries.as_deref())?;
+                let reported = db::reported::current(conn, &op, countries.as_deref())?;
+                Ok(report::assemble(
+                    &op, seq, &cells, &reported, &metrics, dimension, group_by,
+                ))
+            })
+        })
+        .await?;
+    let wants_csv = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    Ok(if wants_csv {
+        HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(report::to_csv(&report))
+    } else {
+        HttpResponse::Ok().json(report)
+    })
+}
+
+/// States a country's figure for a metric outright: versioned, idempotent (the same figure
+/// again is `unchanged`), with history. It stands in the totals instead of the derived one.
+#[utoipa::path(
+    tag = "tallies",
+    operation_id = "put_reported_tally",
+    request_body = ReportedTallyInput,
+    security(("bearer" = ["tallies:write"])),
+    params(
+        ("op" = String, Path, description = "Operation id"),
+        ("country" = String, Path, description = "ISO 3166-1 alpha-2 code"),
+        ("metric" = Metric, Path, description = "The metric (not seizures: report those as interceptions)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the client last saw"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retried request"),
+    ),
+    responses(
+        (status = 201, description = "The first figure for this metric", body = ReportedTally,
+            headers(("ETag" = String, description = "The version"))),
+        (status = 200, description = "A new version, or unchanged", body = ReportedTally,
+            headers(("ETag" = String, description = "The version"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 412, response = super::problems::PreconditionFailed),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 415, response = super::problems::UnsupportedMediaType),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[put("/operations/{op}/tallies/{country}/{metric}")]
+pub async fn put_reported_tally(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String, String)>,
+    IfMatchHeader(if_match): IfMatchHeader,
+    key: IdempotencyKey,
+    raw: RawJson,
+) -> Result<HttpResponse> {
+    let (op, country, metric) = path.into_inner();
+    caller.require_in(Scope::TalliesWrite, &op)?;
+    let country = parse_country(&country)?;
+    caller.require_country(&country)?;
+    let metric = Metric::parse(&metric).ok_or_else(|| Error::NotFound(format!("there is no metric `{metric}`")))?;
+    let input: ReportedTallyInput = parse_json(&raw.bytes)?;
+    let input = input.check(metric, Utc::now().date_naive())?;
+    let writer = Writer {
+        sub: caller.sub.clone(),
+        jti: caller.jti.clone(),
+    };
+    let db = state.db.clone();
+    idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
+        let (result, tally) = db
+            .run(move |conn| {
+                conn.write(|conn| {
+                    db::operations::get(conn, &op)?.require_active()?;
+                    db::reported::put(conn, &op, &country, metric, &input, &if_match, &writer)
+                })
+            })
+            .await?;
+        let status = if result == WriteResult::Created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Reply::json(status, &tally, Some(etag(tally.version)))
+    })
+    .await
+}
+
+/// A country's stated figure for a metric, with every earlier version.
+#[utoipa::path(
+    tag = "tallies",
+    operation_id = "get_reported_tally",
+    security(("bearer" = ["tallies:read"])),
+    params(
+        ("op" = String, Path, description = "Operation id"),
+        ("country" = String, Path, description = "ISO 3166-1 alpha-2 code"),
+        ("metric" = Metric, Path, description = "The metric"),
+    ),
+    responses(
+        (status = 200, description = "The current figure and its history", body = ReportedTallyHistory,
+            headers(("ETag" = String, description = "The current version"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}/tallies/{country}/{metric}")]
+pub async fn get_reported_tally(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse> {
+    let (op, country, metric) = path.into_inner();
+    caller.require_in(Scope::TalliesRead, &op)?;
+    let country = parse_country(&country)?;
+    caller.require_country(&country)?;
+    let metric = Metric::parse(&metric).ok_or_else(|| Error::NotFound(format!("there is no metric `{metric}`")))?;
+    let (c, o) = (country.clone(), op.clone());
+    let history = state
+        .db
+        .run(move |conn| db::reported::history(conn, &o, &c, metric))
+        .await?;
+    let current = history
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::NotFound(format!("{country} has stated no {} figure in `{op}`", metric.as_str())))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(current.version)))
+        .json(ReportedTallyHistory { current, history }))
+}
+
+/// Per country taking part (or having reported), when it last reported and what, and which
+/// countries have sent nothing in the last 24 hours. Only the token's countries are shown.
+#[utoipa::path(
+    tag = "tallies",
+    operation_id = "get_reporting",
+    security(("bearer" = ["tallies:read"])),
+    params(("op" = String, Path, description = "Operation id")),
+    responses(
+        (status = 200, description = "Reporting status", body = ReportingStatus),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable),
+    )
+)]
+#[get("/operations/{op}/reporting")]
+pub async fn get_reporting(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<web::Json<ReportingStatus>> {
+    let op = path.into_inner();
+    caller.require_in(Scope::TalliesRead, &op)?;
+    let (operation, reports) = state
+        .db
+        .run(move |conn| Ok((db::operations::get(conn, &op)?, db::reported::last_reports(conn, &op)?)))
+        .await?;
+    let horizon = Utc::now() - chrono::Duration::hours(24);
+    let mut countries: std::collections::BTreeMap<String, CountryReporting> = operation
+        .participating_countries
+        .iter()
+        .map(|c| {
+            (
+                c.clone(),
+                CountryReporting {
+                    country: c.clone(),
+                    participating: true,
+                    last_reported_at: None,
+                    last_reported_by: None,
+                    last_reported: None,
+                    late: true,
+                },
+            )
+        })
+        .collect();
+    for (country, at, sub, what) in reports {
+        let entry = countries.entry(country.clone()).or_insert(CountryReporting {
+            country,
+            participating: false,
+            last_reported_at: None,
+            last_reported_by: None,
+            last_reported: None,
+            late: true,
+        });
+        entry.last_reported_at = Some(at.and_utc());
+        entry.last_reported_by = Some(sub);
+        entry.last_reported = Some(what);
+        entry.late = at.and_utc() < horizon;
+    }
+    let countries: Vec<CountryReporting> = countries
+        .into_values()
+        .filter(|c| caller.countries.allows(&c.country))
+        .collect();
+    let late = countries.iter().filter(|c| c.late).map(|c| c.country.clone()).collect();
+    Ok(web::Json(ReportingStatus { countries, late }))
+}

@@ -1,0 +1,102 @@
+//! Metrics and breakdown dimensions of the tallies.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A metric of the tallies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Interceptions reported.
+    Interceptions,
+    /// Migrants detected.
+    MigrantsDetected,
+    /// Victims safeguarded.
+    VictimsSafeguarded,
+    /// People arrested.
+    Arrests,
+    /// Investigations opened.
+    InvestigationsOpened,
+    /// Seizure entries; quantities per category and unit in the `category` breakdown.
+    Seizures,
+    /// Officers deployed by active units.
+    OfficersDeployed,
+}
+
+impl Metric {
+    /// Every metric.
+    pub const ALL: [Metric; 7] = [
+        Metric::Interceptions,
+        Metric::MigrantsDetected,
+        Metric::VictimsSafeguarded,
+        Metric::Arrests,
+        Metric::InvestigationsOpened,
+        Metric::Seizures,
+        Metric::OfficersDeployed,
+    ];
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Interceptions => "interceptions",
+            Metric::MigrantsDetected => "migrants_detected",
+            Metric::VictimsSafeguarded => "victims_safeguarded",
+            Metric::Arrests => "arrests",
+            Metric::InvestigationsOpened => "investigations_opened",
+            Metric::Seizures => "seizures",
+            Metric::OfficersDeployed => "officers_deployed",
+        }
+    }
+
+    /// Reads the stored spelling.
+    pub fn parse(value: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.as_str() == value)
+    }
+
+    /// The breakdowns this metric has.
+    pub fn dimensions(self) -> &'static [Dimension] {
+        use Dimension::{AgeGroup, Category, Day, Exploitation, Kind, Nationality, Sex};
+        match self {
+            Metric::Interceptions | Metric::Arrests | Metric::InvestigationsOpened => &[Kind, Day],
+            Metric::MigrantsDetected => &[Nationality, AgeGroup, Sex, Kind, Day],
+            Metric::VictimsSafeguarded => &[Exploitation, Nationality, AgeGroup, Sex, Kind, Day],
+            Metric::Seizures => &[Category],
+            Metric::OfficersDeployed => &[],
+        }
+    }
+}
+
+/// A breakdown dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// Form of exploitation (victims).
+    Exploitation,
+    /// Nationality (ISO 3166-1 alpha-2, or `unknown`).
+    Nationality,
+    /// `child`, `adult` or `unknown`.
+    AgeGroup,
+    /// `female`, `male` or `unknown`.
+    Sex,
+    /// Interception kind.
+    Kind,
+    /// Day of the incident (UTC, `YYYY-MM-DD`).
+    Day,
+    /// Seizure `category[:unit]`.
+    Category,
+}
+
+impl Dimension {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Exploitation => "exploitation",
+            Dimension::Nationality => "nationality",
+            Dimension::AgeGroup => "age_group",
+            Dimension::Sex => "sex",
+            Dimension::Kind => "kind",
+            Dimension::Day => "day",
+            Dimension::Category => "category",
+        }
+    }
+}
