@@ -6,6 +6,7 @@ pub mod idempotent;
 pub mod interceptions;
 pub mod operations;
 pub mod problems;
+pub mod public;
 mod respond;
 pub mod sync;
 pub mod tallies;
@@ -36,6 +37,7 @@ use crate::error::{FieldError, Problem};
         (name = "interceptions", description = "Incidents pushed by national systems: counts and categories only"),
         (name = "sync", description = "The change feed and reconciliation"),
         (name = "tallies", description = "Totals by country and breakdown, stated figures, reporting status"),
+        (name = "public", description = "Totals safe to publish, without a token"),
         (name = "health", description = "Probes for orchestrators"),
     ),
     components(
@@ -106,6 +108,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(tallies::get_tallies)
                 .service(tallies::get_reporting)
                 .service(tallies::put_reported_tally)
-                .service(tallies::get_reported_tally),
+                .service(tallies::get_reported_tally)
+                .service(public::get_public_tallies),
         );
 }

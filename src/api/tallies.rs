@@ -45,7 +45,8 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    fn dimension(self) -> Option<Dimension> {
+    /// The dimension grouped by (`None` for countries).
+    pub fn dimension(self) -> Option<Dimension> {
         match self {
             GroupBy::Country => None,
             GroupBy::Exploitation => Some(Dimension::Exploitation),

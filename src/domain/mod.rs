@@ -6,6 +6,7 @@ pub mod interception;
 pub mod metric;
 pub mod operation;
 pub mod page;
+pub mod publish;
 pub mod report;
 pub mod reported;
 pub mod tally;

@@ -238,3 +238,84 @@ db_test!(
         assert_eq!(es["last_reported"], "interceptions");
     }
 );
+
+/// Checks one published group: shown figures are at least `k`, and a shown total never leaves
+/// exactly one withheld figure to be recovered by subtraction.
+fn check_group(
+    total: &Value,
+    cells: &serde_json::Map<String, Value>,
+    truth: &std::collections::BTreeMap<String, i64>,
+    k: i64,
+) {
+    let withheld: Vec<&String> = cells.iter().filter(|(_, v)| v.is_null()).map(|(n, _)| n).collect();
+    for (name, value) in cells {
+        if let Some(v) = value.as_i64() {
+            assert!(v >= k, "{name} = {v} is shown below the threshold");
+            assert_eq!(Some(&v), truth.get(name), "{name} is shown wrong");
+        }
+    }
+    if let Some(total) = total.as_i64() {
+        assert!(total >= k);
+        assert_ne!(
+            withheld.len(),
+            1,
+            "a lone withheld figure is the total minus the shown ones: {cells:?}"
+        );
+        if !withheld.is_empty() {
+            let rest: i64 = total - cells.values().filter_map(Value::as_i64).sum::<i64>();
+            for name in &withheld {
+                // The difference is shared by at least two withheld figures, none of them zero-sum alone.
+                assert!(
+                    truth[*name] < rest || withheld.iter().all(|w| truth[*w] == 0),
+                    "{name} recoverable from {rest}"
+                );
+            }
+        }
+    } else {
+        assert!(
+            cells.values().all(Value::is_null),
+            "a withheld total withholds its group"
+        );
+    }
+}
+
+db_test!(
+    async fn public_totals_withhold_small_figures_unrecoverably(db) {
+        let app = TestApp::start(db).await;
+        let operation = json!({"id": OP, "name": "Operation Liberterra III", "status": "active", "public": true,
+                               "starts_on": "2025-09-01", "ends_on": "2025-09-30"});
+        app.post("/v1/operations", operation).await.expect(201);
+        app.operation("private-op").await;
+        let victims = |country: &str, r: &str, total: i64, ng: i64| {
+            let mut item = departure(country, r, 10);
+            item["victims"] = json!({"total": total, "by_nationality": {"NG": ng}});
+            item
+        };
+        let items = json!({"items": [victims("SN", "V-1", 20, 2), victims("DZ", "V-2", 7, 0), victims("ML", "V-3", 3, 3), victims("ES", "V-4", 21, 0)]});
+        app.post(&format!("/v1/operations/{OP}/interceptions/batch"), items).await.expect(200);
+
+        let public = app.send_as(None, TestRequest::get().uri(&format!("/v1/public/operations/{OP}/tallies?metric=victims_safeguarded&group_by=nationality"))).await.expect(200);
+        let metric = &public.body["metrics"][0];
+        assert_eq!(metric["total"], 51);
+        let countries = metric["countries"].as_object().expect("countries");
+        assert_eq!((countries["SN"].as_i64(), countries["ES"].as_i64()), (Some(20), Some(21)));
+        assert!(countries["ML"].is_null() && countries["DZ"].is_null(), "{countries:?}");
+        let truth: std::collections::BTreeMap<String, i64> = [("SN", 20), ("DZ", 7), ("ML", 3), ("ES", 21)].iter().map(|(c, v)| (c.to_string(), *v)).collect();
+        check_group(&metric["total"], countries, &truth, 5);
+        let breakdown = metric["breakdown"].as_object().expect("breakdown");
+        let truth: std::collections::BTreeMap<String, i64> = [("NG", 5), ("unknown", 46)].iter().map(|(c, v)| (c.to_string(), *v)).collect();
+        check_group(&metric["total"], breakdown, &truth, 5);
+
+        // Every metric of the whole report obeys the rule.
+        let all = app.send_as(None, TestRequest::get().uri(&format!("/v1/public/operations/{OP}/tallies"))).await.expect(200);
+        for metric in all.body["metrics"].as_array().expect("metrics") {
+            for value in metric["countries"].as_object().expect("countries").values() {
+                assert!(value.is_null() || value.as_i64().is_some_and(|v| v >= 5), "{metric}");
+            }
+            let withheld = metric["countries"].as_object().expect("countries").values().filter(|v| v.is_null()).count();
+            assert!(metric["total"].is_null() || withheld != 1, "{metric}");
+        }
+        app.send_as(None, TestRequest::get().uri("/v1/public/operations/private-op/tallies")).await.expect_problem(404);
+        app.send_as(None, TestRequest::get().uri("/v1/public/operations/no-such-op/tallies")).await.expect_problem(404);
+    }
+);
