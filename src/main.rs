@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Check the maintained tallies.
     Tallies {
         #[command(subcommand)]
@@ -68,6 +73,12 @@ enum KeysCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit non-zero naming the first entry edited, deleted or reordered.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +150,18 @@ fn run(cli: Cli) -> Result<()> {
         Command::Tallies {
             command: TalliesCommand::Verify,
         } => verify_tallies(&settings),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let database = Database::open(&settings)?;
+            match database.with_conn(db::audit::verify)? {
+                Ok(entries) => {
+                    println!("audit trail verified: {entries} entries, chain intact");
+                    Ok(())
+                }
+                Err(broken) => Err(Error::Command(format!("audit trail broken: {broken}"))),
+            }
+        }
         Command::Keys {
             command: KeysCommand::Generate { out },
         } => {
@@ -228,7 +251,16 @@ fn issue_token(settings: &Settings, request: NewToken) -> Result<String> {
     let token = auth.sign(&claims)?;
     let database = Database::open(settings)?;
     database.with_conn(db::migrate::run_pending)?;
-    database.with_conn(|conn| db::tokens::record_issued(conn, &claims, "cli"))?;
+    database.with_conn(|conn| {
+        db::tokens::record_issued(
+            conn,
+            &claims,
+            &db::Writer {
+                sub: "cli".into(),
+                jti: String::new(),
+            },
+        )
+    })?;
     eprintln!(
         "token {} for {} expires {}",
         claims.jti,

@@ -13,7 +13,7 @@ use super::respond::versioned;
 use crate::auth::claims::Scope;
 use crate::auth::Caller;
 use crate::db;
-use crate::db::interceptions::{InterceptionFilter, Request, Submission, Writer};
+use crate::db::interceptions::{InterceptionFilter, Request, Submission};
 use crate::domain::interception::{self, Interception, InterceptionInput, InterceptionKind, WriteResult};
 use crate::domain::version::{etag, IfMatch};
 use crate::domain::{country, page};
@@ -125,13 +125,6 @@ fn key_of(country: &str, external_ref: &str) -> Result<(String, String)> {
     Ok((country, external_ref.to_string()))
 }
 
-fn writer(caller: &Caller) -> Writer {
-    Writer {
-        sub: caller.sub.clone(),
-        jti: caller.jti.clone(),
-    }
-}
-
 /// Stores one interception under its national reference: 201 when new, 200 when changed (a
 /// new version) or when the same content was already there (`"result": "unchanged"`, no new
 /// version). A retracted interception sent again is revived.
@@ -178,7 +171,7 @@ pub async fn put_interception(
     let (country, external_ref) = key_of(&country, &external_ref)?;
     caller.require_country(&country)?;
     let input: InterceptionInput = parse_json(&raw.bytes)?;
-    let writer = writer(&caller);
+    let writer = caller.writer();
     let db = state.db.clone();
     idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
         let outcome = db
@@ -334,15 +327,7 @@ fn push(
     if atomic && !refused.is_empty() {
         return Err(atomic_failure(refused));
     }
-    let outcomes = db::interceptions::write_many(
-        conn,
-        op,
-        submissions,
-        &Writer {
-            sub: caller.sub.clone(),
-            jti: caller.jti.clone(),
-        },
-    )?;
+    let outcomes = db::interceptions::write_many(conn, op, submissions, &caller.writer())?;
     for (index, outcome) in outcomes {
         match outcome {
             Ok((result, interception)) => {
@@ -532,7 +517,7 @@ pub async fn retract_interception(
     let (country, external_ref) = key_of(&country, &external_ref)?;
     caller.require_country(&country)?;
     let fingerprint = format!("DELETE {}", req.path());
-    let writer = writer(&caller);
+    let writer = caller.writer();
     let db = state.db.clone();
     idempotent::run(&state, &caller, key, fingerprint, move || async move {
         let (_, interception) = db

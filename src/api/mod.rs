@@ -1,5 +1,6 @@
 //! The HTTP API: one file per resource, the routes, and the OpenAPI document they make.
 
+pub mod audit;
 pub mod extract;
 pub mod health;
 pub mod idempotent;
@@ -37,6 +38,7 @@ use crate::error::{FieldError, Problem};
         (name = "interceptions", description = "Incidents pushed by national systems: counts and categories only"),
         (name = "sync", description = "The change feed and reconciliation"),
         (name = "tallies", description = "Totals by country and breakdown, stated figures, reporting status"),
+        (name = "audit", description = "Who changed what, as a hash chain"),
         (name = "public", description = "Totals safe to publish, without a token"),
         (name = "health", description = "Probes for orchestrators"),
     ),
@@ -109,6 +111,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(tallies::get_reporting)
                 .service(tallies::put_reported_tally)
                 .service(tallies::get_reported_tally)
-                .service(public::get_public_tallies),
+                .service(public::get_public_tallies)
+                .service(audit::list_audit_entries),
         );
 }

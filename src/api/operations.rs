@@ -67,7 +67,11 @@ pub async fn create_operation(
         .require_in(Scope::OperationsWrite, &new.id)?
         .require_every_country()?;
     new.validate()?;
-    let (operation, created) = state.db.run(move |conn| db::operations::create(conn, &new)).await?;
+    let writer = caller.writer();
+    let (operation, created) = state
+        .db
+        .run(move |conn| db::operations::create(conn, &new, &writer))
+        .await?;
     Ok(versioned(created_or_replayed(created), operation.version, &operation))
 }
 
@@ -168,9 +172,10 @@ pub async fn update_operation(
     caller
         .require_in(Scope::OperationsWrite, &id)?
         .require_every_country()?;
+    let writer = caller.writer();
     let operation = state
         .db
-        .run(move |conn| db::operations::update(conn, &id, &if_match, &patch))
+        .run(move |conn| db::operations::update(conn, &id, &if_match, &patch, &writer))
         .await?;
     Ok(versioned(StatusCode::OK, operation.version, &operation))
 }

@@ -12,7 +12,6 @@ use super::idempotent::{self, IdempotencyKey, Reply};
 use crate::auth::claims::Scope;
 use crate::auth::Caller;
 use crate::db;
-use crate::db::interceptions::Writer;
 use crate::domain::interception::WriteResult;
 use crate::domain::metric::{Dimension, Metric};
 use crate::domain::report::{self, TallyReport};
@@ -237,10 +236,7 @@ pub async fn put_reported_tally(
     let metric = Metric::parse(&metric).ok_or_else(|| Error::NotFound(format!("there is no metric `{metric}`")))?;
     let input: ReportedTallyInput = parse_json(&raw.bytes)?;
     let input = input.check(metric, Utc::now().date_naive())?;
-    let writer = Writer {
-        sub: caller.sub.clone(),
-        jti: caller.jti.clone(),
-    };
+    let writer = caller.writer();
     let db = state.db.clone();
     idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
         let (result, tally) = db

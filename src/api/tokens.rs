@@ -54,11 +54,11 @@ pub async fn issue_token(
         .auth
         .claims(&grant.sub, &grant.scopes, &grant.countries, &grant.ops, grant.ttl_secs);
     let token = state.auth.sign(&claims)?;
-    let issued_by = format!("{}/{}", caller.sub, caller.jti);
+    let issuer = caller.writer();
     let recorded = claims.clone();
     state
         .db
-        .run(move |conn| db::tokens::record_issued(conn, &recorded, &issued_by))
+        .run(move |conn| db::tokens::record_issued(conn, &recorded, &issuer))
         .await?;
     log::info!("token {} issued to {} by {}", claims.jti, claims.sub, caller.sub);
     Ok(HttpResponse::Created().json(IssuedToken {
@@ -98,7 +98,7 @@ pub async fn revoke_token(
     if jti.is_empty() || jti.len() > 200 {
         return Err(Error::NotFound("no such token".into()));
     }
-    let by = format!("{}/{}", caller.sub, caller.jti);
+    let by = caller.writer();
     let own = jti == caller.jti;
     let expires_own = chrono::DateTime::from_timestamp(caller.expires_at, 0).map(|t| t.naive_utc());
     if !own {

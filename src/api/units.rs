@@ -75,7 +75,7 @@ pub async fn create_unit(
     caller.require_country(&new.country)?;
     let (unit, created) = state
         .db
-        .run(move |conn| db::units::create(conn, &operation_id, &new))
+        .run(move |conn| db::units::create(conn, &operation_id, &new, &caller.writer()))
         .await?;
     Ok(versioned(created_or_replayed(created), unit.version, &unit))
 }
@@ -208,7 +208,7 @@ pub async fn update_unit(
     let unit = state
         .db
         .run(move |conn| {
-            db::units::update(conn, &operation_id, id, &if_match, &patch, |unit| {
+            db::units::update(conn, &operation_id, id, &if_match, &patch, &caller.writer(), |unit| {
                 caller.require_country(&unit.country).map(|_| ())
             })
         })

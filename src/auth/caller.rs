@@ -82,6 +82,14 @@ impl Caller {
         }
     }
 
+    /// The token's identity as recorded with every write and audit entry.
+    pub fn writer(&self) -> crate::db::Writer {
+        crate::db::Writer {
+            sub: self.sub.clone(),
+            jti: self.jti.clone(),
+        }
+    }
+
     /// Scope and operation together: the check at the top of every operation-level handler.
     pub fn require_in(&self, scope: Scope, op: &str) -> Result<&Caller> {
         self.require(scope)?.require_operation(op)

@@ -1,71 +1,12 @@
-//! The change feed: appended at the end of each write transaction, read by sequence.
-//!
-//! Sequence numbers come from the single `log_head` row, updated as the last statement before
-//! commit. Its row lock is held until the transaction ends, so the writer that takes numbers
-//! `n+1..m` commits before the next writer can take `m+1..`: numbers are handed out in commit
-//! order, and a reader that sees `m` sees everything below it. (On SQLite, writers are already
-//! one at a time.)
+//! Reading the change feed (appended by [`super::journal::append`]).
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{changes, log_head};
-use super::{now, DbConn};
-use crate::domain::change::{Action, Change, ChangePage, Entity, NewChange};
+use super::schema::changes;
+use super::DbConn;
+use crate::domain::change::{Action, Change, ChangePage, Entity};
 use crate::error::{Error, Result};
 use crate::on_backend;
-
-#[derive(Insertable)]
-#[diesel(table_name = changes)]
-struct ChangeRow<'a> {
-    seq: i64,
-    operation_id: &'a str,
-    entity: &'a str,
-    action: &'a str,
-    country: &'a str,
-    entity_key: &'a str,
-    version: i64,
-    data: &'a str,
-    committed_at: NaiveDateTime,
-}
-
-/// Takes `count` sequence numbers, holding the head's lock until the transaction ends, and
-/// returns the first. Call it last in a write transaction.
-pub fn take_sequence(conn: &mut DbConn, count: i64) -> Result<i64> {
-    let last: i64 = on_backend!(conn, c => diesel::update(log_head::table.find(1))
-        .set(log_head::change_seq.eq(log_head::change_seq + count))
-        .returning(log_head::change_seq)
-        .get_result(c))?;
-    Ok(last - count + 1)
-}
-
-/// Appends changes in one statement; call it last in the write transaction.
-pub fn append(conn: &mut DbConn, new: &[NewChange]) -> Result<()> {
-    if new.is_empty() {
-        return Ok(());
-    }
-    let first = take_sequence(conn, i64::try_from(new.len()).unwrap_or(i64::MAX))?;
-    let at = now();
-    let rows: Vec<ChangeRow> = new
-        .iter()
-        .zip(first..)
-        .map(|(change, seq)| ChangeRow {
-            seq,
-            operation_id: &change.operation_id,
-            entity: change.entity.as_str(),
-            action: change.action.as_str(),
-            country: &change.country,
-            entity_key: &change.key,
-            version: change.version,
-            data: &change.data,
-            committed_at: at,
-        })
-        .collect();
-    for chunk in rows.chunks(2000) {
-        on_backend!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
-    }
-    Ok(())
-}
 
 type Row = (i64, String, String, String, String, i64, String);
 

@@ -9,21 +9,14 @@ use diesel::upsert::excluded;
 use sha2::{Digest, Sha256};
 
 use super::schema::interceptions;
-use super::{changes, now, DbConn};
+use super::{journal, now, DbConn};
 use crate::domain::change::{Action, Entity, NewChange};
 use crate::domain::interception::{Interception, InterceptionContent, InterceptionKind, WriteResult};
 use crate::domain::version::IfMatch;
 use crate::error::{Error, Result};
 use crate::on_backend;
 
-/// Who writes: the `sub` and `jti` of the token, recorded with every version.
-#[derive(Debug, Clone)]
-pub struct Writer {
-    /// The token's `sub`.
-    pub sub: String,
-    /// The token's `jti`.
-    pub jti: String,
-}
+pub use super::Writer;
 
 /// What one submission asks for.
 #[derive(Debug, Clone)]
@@ -195,6 +188,7 @@ fn load(conn: &mut DbConn, operation_id: &str, keys: &[Key]) -> Result<HashMap<K
 struct Pending {
     index: usize,
     key: Key,
+    revived: bool,
     outcome: std::result::Result<(WriteResult, Current), Error>,
 }
 
@@ -224,6 +218,7 @@ pub fn write_many(
             (_, Some(c)) => submission.if_match.check(c.version),
             (_, None) => Err(Error::PreconditionFailed { current: 0 }),
         };
+        let was_deleted = current.is_some_and(|c| c.deleted);
         let next = checked.and_then(|()| apply(current, submission.request, writer, at, &key));
         let outcome = match next {
             Ok((result, next)) => {
@@ -243,9 +238,11 @@ pub fn write_many(
             }
             Err(error) => Err(error),
         };
+        let revived = was_deleted && outcome.as_ref().is_ok_and(|(_, c)| !c.deleted);
         pending.push(Pending {
             index: submission.index,
             key,
+            revived,
             outcome,
         });
     }
@@ -254,12 +251,30 @@ pub fn write_many(
     let ids = ids_of(conn, operation_id, &dirty)?;
     let mut outcomes = Vec::with_capacity(pending.len());
     let mut feed = Vec::new();
+    let mut audit = Vec::new();
     for p in pending {
         let outcome = match p.outcome {
             Ok((result, current)) => {
                 let id = current.id.or_else(|| ids.get(&p.key).copied()).unwrap_or_default();
                 let interception = view(operation_id, &p.key.0, &p.key.1, id, &current, None);
                 if result != WriteResult::Unchanged {
+                    let action = match (result, current.deleted, current.version) {
+                        (_, true, _) => "retract",
+                        (WriteResult::Created, _, _) => "create",
+                        _ if p.revived => "revive",
+                        _ => "update",
+                    };
+                    let data = serde_json::to_string(&interception).unwrap_or_default();
+                    let key = format!("{}/{}", p.key.0, p.key.1);
+                    audit.push(writer.audit(
+                        operation_id,
+                        &p.key.0,
+                        action,
+                        "interception",
+                        &key,
+                        current.version,
+                        data,
+                    ));
                     feed.push(NewChange {
                         operation_id: operation_id.to_string(),
                         entity: Entity::Interception,
@@ -290,7 +305,7 @@ pub fn write_many(
     let reporters: Vec<String> = transitions.iter().map(|t| t.country.clone()).collect();
     super::reported::touch(conn, operation_id, &reporters, writer, "interceptions")?;
     // The feed goes last: it takes the sequence lock, held until commit.
-    changes::append(conn, &feed)?;
+    journal::append(conn, &feed, &audit)?;
     Ok(outcomes)
 }
 

@@ -2,9 +2,11 @@
 //! per resource. Nothing here knows HTTP; everything here is synchronous and runs off the async
 //! workers through [`Database::run`].
 
+pub mod audit;
 pub mod changes;
 pub mod idempotency;
 pub mod interceptions;
+pub mod journal;
 pub mod migrate;
 pub mod operations;
 mod pool;
@@ -102,6 +104,42 @@ impl DbConn {
                 }
                 Err(error)
             }
+        }
+    }
+}
+
+/// Who writes: the `sub` and `jti` of the token, recorded with every version and audit entry.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    /// The token's `sub`.
+    pub sub: String,
+    /// The token's `jti`.
+    pub jti: String,
+}
+
+impl Writer {
+    /// An audit entry by this writer.
+    #[allow(clippy::too_many_arguments)]
+    pub fn audit(
+        &self,
+        operation_id: &str,
+        country: &str,
+        action: &str,
+        entity: &str,
+        key: &str,
+        version: i64,
+        payload: String,
+    ) -> crate::domain::audit::NewAudit {
+        crate::domain::audit::NewAudit {
+            operation_id: operation_id.to_string(),
+            sub: self.sub.clone(),
+            jti: self.jti.clone(),
+            country: country.to_string(),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            key: key.to_string(),
+            version,
+            payload,
         }
     }
 }

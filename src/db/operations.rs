@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{operations, units};
-use super::{corrupt, now, DbConn};
+use super::{corrupt, journal, now, DbConn, Writer};
 use crate::domain::operation::{NewOperation, Operation, OperationPatch, OperationStatus};
 use crate::domain::version::IfMatch;
 use crate::error::{Error, Result};
@@ -120,7 +120,7 @@ pub fn list(conn: &mut DbConn, only: Option<&[String]>, after: Option<&str>, lim
 
 /// Creates an operation. Returns it and whether it was created now; a replay of the same create
 /// returns the stored one, while a different operation under the same id is a 409.
-pub fn create(conn: &mut DbConn, new: &NewOperation) -> Result<(Operation, bool)> {
+pub fn create(conn: &mut DbConn, new: &NewOperation, writer: &Writer) -> Result<(Operation, bool)> {
     conn.write(|conn| {
         if let Some(existing) = find_row(conn, &new.id)? {
             let existing = get_from_row(conn, existing)?;
@@ -149,7 +149,9 @@ pub fn create(conn: &mut DbConn, new: &NewOperation) -> Result<(Operation, bool)
             updated_at: at,
         };
         on_backend!(conn, c => diesel::insert_into(operations::table).values(&row).execute(c))?;
-        Ok((row.into_operation(None)?, true))
+        let operation = row.into_operation(None)?;
+        audit(conn, writer, "create", &operation)?;
+        Ok((operation, true))
     })
 }
 
@@ -159,7 +161,13 @@ fn get_from_row(conn: &mut DbConn, row: OperationRow) -> Result<Operation> {
 }
 
 /// Applies a patch under `If-Match`; a patch that changes nothing keeps the version.
-pub fn update(conn: &mut DbConn, id: &str, if_match: &IfMatch, patch: &OperationPatch) -> Result<Operation> {
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    if_match: &IfMatch,
+    patch: &OperationPatch,
+    writer: &Writer,
+) -> Result<Operation> {
     conn.write(|conn| {
         let current = get(conn, id)?;
         if_match.check(current.version)?;
@@ -183,10 +191,27 @@ pub fn update(conn: &mut DbConn, id: &str, if_match: &IfMatch, patch: &Operation
             // Another writer got in between: report the version it left.
             return Err(Error::PreconditionFailed { current: get(conn, id)?.version });
         }
-        Ok(Operation { version: current.version + 1, updated_at: at.and_utc(), ..next })
+        let operation = Operation { version: current.version + 1, updated_at: at.and_utc(), ..next };
+        audit(conn, writer, "update", &operation)?;
+        Ok(operation)
     })
 }
 
 fn not_found(id: &str) -> Error {
     Error::NotFound(format!("there is no operation `{id}`"))
+}
+
+/// Appends the audit entry of an operation write (operations are not in the change feed).
+fn audit(conn: &mut DbConn, writer: &Writer, action: &str, operation: &Operation) -> Result<()> {
+    let payload = serde_json::to_string(operation).unwrap_or_default();
+    let entry = writer.audit(
+        &operation.id,
+        "",
+        action,
+        "operation",
+        &operation.id,
+        operation.version,
+        payload,
+    );
+    journal::append(conn, &[], &[entry])
 }

@@ -8,7 +8,7 @@ use diesel::upsert::excluded;
 
 use super::interceptions::Writer;
 use super::schema::{reported_tallies, reporting};
-use super::{changes, now, DbConn};
+use super::{journal, now, DbConn};
 use crate::domain::change::{Action, Entity, NewChange};
 use crate::domain::interception::WriteResult;
 use crate::domain::metric::{Dimension, Metric};
@@ -150,18 +150,20 @@ pub fn put(
         writer,
         &format!("tally {}", metric.as_str()),
     )?;
-    changes::append(
-        conn,
-        &[NewChange {
-            operation_id: operation_id.to_string(),
-            entity: Entity::Tally,
-            action: Action::Upsert,
-            country: country.to_string(),
-            key: format!("{country}/{}", metric.as_str()),
-            version,
-            data: serde_json::to_string(&tally).unwrap_or_default(),
-        }],
-    )?;
+    let data = serde_json::to_string(&tally).unwrap_or_default();
+    let key = format!("{country}/{}", metric.as_str());
+    let action = if version == 1 { "create" } else { "update" };
+    let audit = writer.audit(operation_id, country, action, "tally", &key, version, data.clone());
+    let change = NewChange {
+        operation_id: operation_id.to_string(),
+        entity: Entity::Tally,
+        action: Action::Upsert,
+        country: country.to_string(),
+        key,
+        version,
+        data,
+    };
+    journal::append(conn, &[change], &[audit])?;
     Ok((
         result,
         ReportedTally {

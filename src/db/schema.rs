@@ -47,7 +47,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     tally_cells,
     reported_tallies,
-    reporting
+    reporting,
+    audit_log
 );
 
 diesel::table! {
@@ -99,6 +100,8 @@ diesel::table! {
     log_head (id) {
         id -> Integer,
         change_seq -> BigInt,
+        audit_seq -> BigInt,
+        audit_hash -> Text,
     }
 }
 
@@ -168,5 +171,24 @@ diesel::table! {
         last_reported_at -> Timestamp,
         last_sub -> Text,
         last_what -> Text,
+    }
+}
+
+diesel::table! {
+    /// The audit trail, a hash chain in `seq` order.
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        operation_id -> Text,
+        sub -> Text,
+        jti -> Text,
+        country -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_key -> Text,
+        version -> BigInt,
+        payload_sha256 -> Text,
+        prev_hash -> Text,
+        hash -> Text,
     }
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{issued_tokens, revoked_tokens};
-use super::{now, DbConn};
+use super::{journal, now, DbConn, Writer};
 use crate::auth::claims::{Access, Claims};
 use crate::error::Result;
 use crate::on_backend;
@@ -28,8 +28,9 @@ fn timestamp(secs: i64) -> NaiveDateTime {
         .naive_utc()
 }
 
-/// Records a token this service issued; `issued_by` names the issuer (`sub/jti`, or `cli`).
-pub fn record_issued(conn: &mut DbConn, claims: &Claims, issued_by: &str) -> Result<()> {
+/// Records a token this service issued, with its audit entry (the token itself is never stored).
+pub fn record_issued(conn: &mut DbConn, claims: &Claims, issuer: &Writer) -> Result<()> {
+    let issued_by = format!("{}/{}", issuer.sub, issuer.jti);
     let values = (
         issued_tokens::jti.eq(&claims.jti),
         issued_tokens::sub.eq(&claims.sub),
@@ -40,8 +41,12 @@ pub fn record_issued(conn: &mut DbConn, claims: &Claims, issued_by: &str) -> Res
         issued_tokens::issued_at.eq(timestamp(claims.iat)),
         issued_tokens::expires_at.eq(timestamp(claims.exp)),
     );
-    on_backend!(conn, c => diesel::insert_into(issued_tokens::table).values(values).execute(c))?;
-    Ok(())
+    conn.write(|conn| {
+        on_backend!(conn, c => diesel::insert_into(issued_tokens::table).values(values).execute(c))?;
+        let payload = serde_json::to_string(claims).unwrap_or_default();
+        let audit = issuer.audit("", "", "issue", "token", &claims.jti, 1, payload);
+        journal::append(conn, &[], &[audit])
+    })
 }
 
 /// Reads a token this service issued.
@@ -65,21 +70,26 @@ pub fn find_issued(conn: &mut DbConn, jti: &str) -> Result<Option<IssuedToken>> 
 pub fn revoke(
     conn: &mut DbConn,
     jti: &str,
-    revoked_by: &str,
+    revoker: &Writer,
     expires_at: Option<NaiveDateTime>,
 ) -> Result<NaiveDateTime> {
+    let revoked_by = format!("{}/{}", revoker.sub, revoker.jti);
     conn.write(|conn| {
         let values = (
             revoked_tokens::jti.eq(jti),
-            revoked_tokens::revoked_by.eq(revoked_by),
+            revoked_tokens::revoked_by.eq(&revoked_by),
             revoked_tokens::revoked_at.eq(now()),
             revoked_tokens::expires_at.eq(expires_at),
         );
-        on_backend!(conn, c => diesel::insert_into(revoked_tokens::table)
+        let inserted = on_backend!(conn, c => diesel::insert_into(revoked_tokens::table)
             .values(values)
             .on_conflict(revoked_tokens::jti)
             .do_nothing()
             .execute(c))?;
+        if inserted == 1 {
+            let payload = serde_json::json!({"jti": jti, "revoked_by": revoked_by}).to_string();
+            journal::append(conn, &[], &[revoker.audit("", "", "revoke", "token", jti, 1, payload)])?;
+        }
         Ok(on_backend!(conn, c => revoked_tokens::table.find(jti).select(revoked_tokens::revoked_at).first(c))?)
     })
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::units;
-use super::{changes, corrupt, now, tallies, DbConn};
+use super::{corrupt, journal, now, tallies, DbConn, Writer};
 use crate::domain::change::{Action, Entity, NewChange};
 use crate::domain::tally::{self, Cells};
 use crate::domain::unit::{NewUnit, Unit, UnitKind, UnitPatch};
@@ -95,7 +95,7 @@ pub fn list(conn: &mut DbConn, operation_id: &str, filter: &UnitFilter, limit: i
 
 /// Creates a unit. Returns it and whether it was created now: a replay of the same create
 /// returns the stored unit, while other content under the same country and name is a 409.
-pub fn create(conn: &mut DbConn, operation_id: &str, new: &NewUnit) -> Result<(Unit, bool)> {
+pub fn create(conn: &mut DbConn, operation_id: &str, new: &NewUnit, writer: &Writer) -> Result<(Unit, bool)> {
     conn.write(|conn| {
         super::operations::get(conn, operation_id)?.require_open()?;
         let existing: Option<UnitRow> = on_backend!(conn, c => units::table
@@ -133,7 +133,7 @@ pub fn create(conn: &mut DbConn, operation_id: &str, new: &NewUnit) -> Result<(U
             .returning(UnitRow::as_returning())
             .get_result(c))?;
         let unit = Unit::try_from(row)?;
-        record(conn, None, &unit)?;
+        record(conn, None, &unit, writer)?;
         Ok((unit, true))
     })
 }
@@ -146,6 +146,7 @@ pub fn update(
     id: i64,
     if_match: &IfMatch,
     patch: &UnitPatch,
+    writer: &Writer,
     allowed: impl FnOnce(&Unit) -> Result<()>,
 ) -> Result<Unit> {
     conn.write(|conn| {
@@ -179,14 +180,14 @@ pub fn update(
             updated_at: at.and_utc(),
             ..next
         };
-        record(conn, Some(&current), &unit)?;
+        record(conn, Some(&current), &unit, writer)?;
         Ok(unit)
     })
 }
 
 /// Keeps the officers tally and the change feed in step with a unit write (feed last: it takes
 /// the sequence lock).
-fn record(conn: &mut DbConn, before: Option<&Unit>, after: &Unit) -> Result<()> {
+fn record(conn: &mut DbConn, before: Option<&Unit>, after: &Unit, writer: &Writer) -> Result<()> {
     let mut cells = Cells::new();
     if let Some(before) = before {
         tally::add_officers(&mut cells, &before.country, before.officers_deployed, before.active, -1);
@@ -202,5 +203,15 @@ fn record(conn: &mut DbConn, before: Option<&Unit>, after: &Unit) -> Result<()> 
         version: after.version,
         data: serde_json::to_string(after).unwrap_or_default(),
     };
-    changes::append(conn, &[change])
+    let action = if before.is_some() { "update" } else { "create" };
+    let audit = writer.audit(
+        &after.operation_id,
+        &after.country,
+        action,
+        "unit",
+        &change.key,
+        after.version,
+        change.data.clone(),
+    );
+    journal::append(conn, &[change], &[audit])
 }

@@ -1,5 +1,6 @@
 //! Types and rules of the domain, with no HTTP and no SQL in them.
 
+pub mod audit;
 pub mod change;
 pub mod country;
 pub mod interception;

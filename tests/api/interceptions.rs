@@ -325,5 +325,8 @@ db_test!(
         let unique = { let mut u = seen_sorted.clone(); u.dedup(); u.len() };
         assert_eq!(unique, seen.len(), "a change was delivered twice");
         assert_eq!(seen_sorted, acknowledged, "the reader's set differs from the committed changes");
+        // The audit chain stayed whole under the same concurrent writers.
+        let chain = app.db.with_conn(opcoord::db::audit::verify).expect("verify");
+        assert_eq!(chain, Ok(1 + (WRITERS * BATCHES * ITEMS) as i64));
     }
 );

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod audit;
 mod errors;
 pub mod interceptions;
 mod migrations;

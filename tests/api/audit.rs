@@ -1,0 +1,147 @@
+//! The audit trail: every write leaves an attributable entry in a hash chain, and editing,
+//! deleting or reordering an entry in the database is caught.
+
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+use crate::common::TestApp;
+use crate::db_test;
+use crate::interceptions::departure;
+use opcoord::domain::audit::Break;
+
+const OP: &str = "liberterra-iii";
+
+/// Writes one of everything: operation, unit, batch, correction, retraction, stated figure,
+/// token issue and revoke.
+async fn history(app: &TestApp) {
+    app.operation(OP).await;
+    let unit = json!({"country": "SN", "name": "DGPN", "kind": "national_central_bureau", "officers_deployed": 300});
+    app.post(&format!("/v1/operations/{OP}/units"), unit).await.expect(201);
+    let items = json!({"items": [departure("SN", "A-1", 245), departure("DZ", "A-2", 71)]});
+    app.post(&format!("/v1/operations/{OP}/interceptions/batch"), items)
+        .await
+        .expect(200);
+    let url = format!("/v1/operations/{OP}/interceptions/SN/A-1");
+    app.send(TestRequest::put().uri(&url).set_json(departure("SN", "A-1", 246)))
+        .await
+        .expect(200);
+    app.send(TestRequest::delete().uri(&format!("/v1/operations/{OP}/interceptions/DZ/A-2")))
+        .await
+        .expect(200);
+    let figure = json!({"value": 47, "as_of": "2025-09-14"});
+    app.send(
+        TestRequest::put()
+            .uri(&format!("/v1/operations/{OP}/tallies/ML/victims_safeguarded"))
+            .set_json(figure),
+    )
+    .await
+    .expect(201);
+    let issued = app
+        .post(
+            "/v1/tokens",
+            json!({"sub": "ml-sync", "scope": "tallies:read", "countries": ["ML"], "ops": [OP], "ttl_seconds": 600}),
+        )
+        .await
+        .expect(201);
+    let jti = issued.body["jti"].as_str().expect("jti").to_string();
+    app.post(&format!("/v1/tokens/{jti}/revoke"), json!({}))
+        .await
+        .expect(200);
+}
+
+fn verify(app: &TestApp) -> Result<i64, Break> {
+    app.db.with_conn(opcoord::db::audit::verify).expect("verify")
+}
+
+fn tamper(app: &TestApp, sql: &str) {
+    let sql = sql.to_string();
+    app.db
+        .with_conn(move |conn| {
+            opcoord::on_backend!(conn, c => diesel::connection::SimpleConnection::batch_execute(c, &sql))
+                .map_err(opcoord::error::Error::from)
+        })
+        .expect("tamper");
+}
+
+db_test!(
+    async fn every_write_is_an_attributable_link_of_the_chain(db) {
+        let app = TestApp::start(db).await;
+        history(&app).await;
+        assert_eq!(verify(&app), Ok(9));
+        let page = app.get(&format!("/v1/operations/{OP}/audit?limit=1000")).await.expect(200);
+        let entries = page.body["entries"].as_array().expect("entries");
+        let actions: Vec<(String, String)> = entries
+            .iter()
+            .map(|e| (e["entity"].as_str().expect("e").to_string(), e["action"].as_str().expect("a").to_string()))
+            .collect();
+        let expected: Vec<(String, String)> = [
+            ("operation", "create"),
+            ("unit", "create"),
+            ("interception", "create"),
+            ("interception", "create"),
+            ("interception", "update"),
+            ("interception", "retract"),
+            ("tally", "create"),
+        ]
+        .iter()
+        .map(|(e, a)| (e.to_string(), a.to_string()))
+        .collect();
+        assert_eq!(actions, expected, "token entries belong to no operation");
+        for pair in entries.windows(2) {
+            assert_eq!(pair[1]["prev_hash"], pair[0]["hash"]);
+        }
+        assert_eq!(entries[0]["sub"], "test");
+        assert!(entries[0]["jti"].as_str().is_some_and(|j| !j.is_empty()));
+        assert_eq!(entries[2]["payload_sha256"].as_str().map(str::len), Some(64));
+        // Replays leave no trace: the same content again writes nothing.
+        app.post(&format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": [departure("SN", "A-1", 246)]})).await.expect(200);
+        assert_eq!(verify(&app), Ok(9));
+        // A country's token sees its own entries and those of the operation itself.
+        let ml = app.token("audit:read", &["ML"], &[OP]);
+        let own = app.get_as(&ml, &format!("/v1/operations/{OP}/audit")).await.expect(200);
+        let countries: Vec<&str> = own.body["entries"].as_array().expect("e").iter().map(|e| e["country"].as_str().expect("c")).collect();
+        assert_eq!(countries, vec!["", "ML"]);
+        app.get_as(&app.token("tallies:read", &["ML"], &[OP]), &format!("/v1/operations/{OP}/audit")).await.expect_problem(403);
+    }
+);
+
+db_test!(
+    async fn editing_deleting_or_reordering_an_entry_is_caught(db) {
+        let edited = TestApp::start(db).await;
+        history(&edited).await;
+        tamper(&edited, "UPDATE audit_log SET country = 'XX' WHERE seq = 3");
+        assert_eq!(verify(&edited), Err(Break::Edited(3)));
+
+        let deleted = TestApp::start(db).await;
+        history(&deleted).await;
+        tamper(&deleted, "DELETE FROM audit_log WHERE seq = 3");
+        assert_eq!(verify(&deleted), Err(Break::Deleted(3)));
+
+        let reordered = TestApp::start(db).await;
+        history(&reordered).await;
+        tamper(&reordered, "UPDATE audit_log SET seq = -4 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -4");
+        assert_eq!(verify(&reordered), Err(Break::Reordered(3)));
+
+        let truncated = TestApp::start(db).await;
+        history(&truncated).await;
+        tamper(&truncated, "DELETE FROM audit_log WHERE seq = 9");
+        assert_eq!(verify(&truncated), Err(Break::Truncated(8)));
+
+        // The command line says the same and fails.
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_opcoord"))
+            .args(["audit", "verify"])
+            .env("DATABASE_URL", &reordered.settings.database_url)
+            .output()
+            .expect("run opcoord");
+        assert!(!output.status.success());
+        assert!(String::from_utf8_lossy(&output.stderr).contains("entry 3 was reordered"));
+        let intact = TestApp::start(db).await;
+        history(&intact).await;
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_opcoord"))
+            .args(["audit", "verify"])
+            .env("DATABASE_URL", &intact.settings.database_url)
+            .output()
+            .expect("run opcoord");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+);
