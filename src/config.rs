@@ -24,6 +24,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// SQLite path or `file:` URI, or a `postgres://` URL.
     pub database_url: String,
+    /// Seconds requests in flight may take to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
     /// Connections kept in the pool of each instance.
     pub pool_size: u32,
     /// Seconds to wait for a connection before answering 503.

@@ -59,6 +59,9 @@ pub struct Problem {
     /// One entry per failing field or parameter, where there are any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// The `X-Request-Id` of the request, to find its log lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// Everything that can go wrong in opcoord, from a bad request to a lost database.
@@ -176,6 +179,7 @@ impl Error {
             status: status.as_u16(),
             detail,
             errors,
+            request_id: crate::observe::current_request_id(),
         }
     }
 }

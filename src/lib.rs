@@ -9,10 +9,10 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod observe;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::Logger;
 use actix_web::{web, App, HttpRequest, HttpServer};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -83,7 +83,7 @@ pub fn app(
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(no_route))
-        .wrap(Logger::new("%{r}a \"%r\" %s %b %Dms"))
+        .wrap(actix_web::middleware::from_fn(observe::observe))
 }
 
 async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse> {
@@ -103,7 +103,7 @@ pub async fn serve(settings: Settings) -> Result<()> {
         settings: settings.clone(),
         auth,
     };
-    let mut server = HttpServer::new(move || app(state.clone()));
+    let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(settings.shutdown_grace_secs);
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
@@ -118,7 +118,9 @@ pub async fn serve(settings: Settings) -> Result<()> {
     server
         .run()
         .await
-        .map_err(|e| Error::Internal(format!("server stopped: {e}")))
+        .map_err(|e| Error::Internal(format!("server stopped: {e}")))?;
+    log::info!("stopped: requests in flight finished");
+    Ok(())
 }
 
 /// Shows the backend in a log line without ever printing the URL (it may hold a password).

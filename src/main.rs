@@ -211,9 +211,7 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn init_logging(settings: &Settings) {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(&settings.log_level))
-        .format_timestamp_millis()
-        .init();
+    opcoord::observe::init_logging(&settings.log_level);
 }
 
 /// A minimal HTTP/1.0 GET of /healthz, so the container image needs no curl.

@@ -47,3 +47,19 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>> {
         status: "ready".to_string(),
     }))
 }
+
+/// Prometheus metrics: requests by route template, method and status, latency histograms,
+/// database pool connections in use and idle, interceptions ingested by result. No token:
+/// it holds counts of requests, never data.
+#[utoipa::path(
+    tag = "health",
+    operation_id = "get_metrics",
+    responses((status = 200, description = "Metrics in Prometheus text format", body = String, content_type = "text/plain"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> actix_web::HttpResponse {
+    let (in_use, idle) = state.db.pool_state();
+    actix_web::HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::observe::METRICS.render(in_use, idle))
+}

@@ -199,6 +199,7 @@ pub async fn put_interception(
             })
             .await??;
         let (result, interception) = outcome;
+        crate::observe::METRICS.ingested(result_label(result), 1);
         let status = if result == WriteResult::Created {
             StatusCode::CREATED
         } else {
@@ -260,6 +261,11 @@ pub async fn push_interceptions(
         let response = db
             .run(move |conn| conn.write(|conn| push(conn, &op, batch.items, atomic, &who)))
             .await?;
+        let metrics = &crate::observe::METRICS;
+        metrics.ingested("created", response.summary.created as u64);
+        metrics.ingested("updated", response.summary.updated as u64);
+        metrics.ingested("unchanged", response.summary.unchanged as u64);
+        metrics.ingested("rejected", response.summary.rejected as u64);
         Reply::json(StatusCode::OK, &response, None)
     })
     .await
@@ -542,4 +548,13 @@ pub async fn retract_interception(
         Reply::json(StatusCode::OK, &interception, Some(etag(interception.version)))
     })
     .await
+}
+
+fn result_label(result: WriteResult) -> &'static str {
+    match result {
+        WriteResult::Created => "created",
+        WriteResult::Updated => "updated",
+        WriteResult::Unchanged => "unchanged",
+        WriteResult::Rejected => "rejected",
+    }
 }

@@ -87,6 +87,7 @@ impl Modify for BearerScheme {
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(health::metrics)
         .service(tokens::jwks)
         .service(
             utoipa_actix_web::scope("/v1")

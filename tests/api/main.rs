@@ -9,6 +9,7 @@ mod audit;
 mod errors;
 pub mod interceptions;
 mod migrations;
+mod observe;
 mod openapi;
 mod operations;
 mod tallies;

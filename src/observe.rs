@@ -1,0 +1,173 @@
+//! Observability: request ids, one log line per request, and Prometheus metrics.
+//!
+//! Every request gets an `X-Request-Id` (the caller's, when it sends a sane one, else a new
+//! UUID), echoed in the response, written in every log line made while the request is handled
+//! and in problem bodies. Tokens never reach a log line: only the method, the route template,
+//! the status, the duration and the id are written.
+
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+
+/// The request id header.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    /// The id of the request being handled on this task.
+    static CURRENT_ID: String;
+}
+
+/// The id of the request being handled, if any (for log lines and problem bodies).
+pub fn current_request_id() -> Option<String> {
+    CURRENT_ID.try_with(Clone::clone).ok()
+}
+
+/// The metrics of this process.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool: IntGaugeVec,
+    ingested: IntCounterVec,
+}
+
+/// The process-wide metrics.
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+impl Metrics {
+    fn new() -> Metrics {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "opcoord_http_requests_total",
+                "HTTP requests by route template, method and status",
+            ),
+            &["route", "method", "status"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "opcoord_http_request_duration_seconds",
+                "HTTP request latency by route template and method",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["route", "method"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let pool = IntGaugeVec::new(
+            Opts::new("opcoord_db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let ingested = IntCounterVec::new(
+            Opts::new("opcoord_items_ingested_total", "Interceptions received, by result"),
+            &["result"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(pool.clone()),
+            Box::new(ingested.clone()),
+        ] {
+            registry
+                .register(collector)
+                .unwrap_or_else(|e| panic!("metric registration: {e}"));
+        }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool,
+            ingested,
+        }
+    }
+
+    /// Counts ingested items by result (`created`, `updated`, `unchanged`, `rejected`).
+    pub fn ingested(&self, result: &str, count: u64) {
+        self.ingested.with_label_values(&[result]).inc_by(count);
+    }
+
+    /// The metrics in Prometheus text format, with the pool's state now.
+    pub fn render(&self, in_use: u32, idle: u32) -> String {
+        self.pool.with_label_values(&["in_use"]).set(i64::from(in_use));
+        self.pool.with_label_values(&["idle"]).set(i64::from(idle));
+        let mut buffer = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            log::error!("cannot encode metrics: {e}");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+/// A request id the caller sent, if it is short and printable; otherwise a new one.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
+}
+
+/// The middleware: request id, metrics and the request's log line.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = request_id(&req);
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let mut response = CURRENT_ID.scope(id.clone(), next.call(req)).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(no route)".to_string());
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    METRICS
+        .requests
+        .with_label_values(&[route.as_str(), method.as_str(), &status.to_string()])
+        .inc();
+    METRICS
+        .latency
+        .with_label_values(&[route.as_str(), method.as_str()])
+        .observe(elapsed.as_secs_f64());
+    log::info!(
+        target: "opcoord::request",
+        "{method} {route} {status} {:.1}ms request_id={id}",
+        elapsed.as_secs_f64() * 1000.0
+    );
+    Ok(response)
+}
+
+/// Writes log lines with the time, level, target, the request id when there is one, and the message.
+pub fn init_logging(default_level: &str) {
+    use std::io::Write;
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level))
+        .format(|buf, record| {
+            let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+            match current_request_id() {
+                Some(id) => writeln!(
+                    buf,
+                    "[{at} {} {} request_id={id}] {}",
+                    record.level(),
+                    record.target(),
+                    record.args()
+                ),
+                None => writeln!(buf, "[{at} {} {}] {}", record.level(), record.target(), record.args()),
+            }
+        })
+        .init();
+}
