@@ -47,6 +47,8 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Load a demo operation built from the public facts of a real one, and print tokens to try it.
+    Demo,
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -150,6 +152,21 @@ fn run(cli: Cli) -> Result<()> {
         Command::Tallies {
             command: TalliesCommand::Verify,
         } => verify_tallies(&settings),
+        Command::Demo => {
+            let database = Database::open(&settings)?;
+            database.with_conn(db::migrate::run_pending)?;
+            let auth = Auth::from_settings(&settings, true)?;
+            let (national, coordination) = opcoord::demo::run(&database, &auth)?;
+            eprintln!(
+                "loaded the demo operation `{}` (marked as demo data). Tokens, valid 30 days:\n\
+                 NATIONAL_TOKEN: Senegal's national unit, pushes and reads SN's results\n\
+                 COORDINATION_TOKEN: a coordination unit, reads every country's totals",
+                opcoord::demo::OPERATION
+            );
+            println!("export NATIONAL_TOKEN={national}");
+            println!("export COORDINATION_TOKEN={coordination}");
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -6,6 +6,7 @@
 mod common;
 
 mod audit;
+mod demo;
 mod errors;
 pub mod interceptions;
 mod migrations;

@@ -1,0 +1,293 @@
+//! `opcoord demo`: a demo operation built from the public facts of INTERPOL's Operation
+//! Liberterra III (../shared/DEMO-FACTS.md), so a newcomer sees real-looking totals at once.
+//!
+//! Everything it loads is marked as demo data: the operation's id starts with `demo-`, its name
+//! with `[DEMO]`, every reference with `DEMO-`, every note says so, and the writer is
+//! `demo-loader`. The named incidents carry the published figures; synthetic records spread
+//! over the 119 countries bring the totals to the published headline figures (12,992 migrants
+//! detected, 4,414 victims safeguarded, 721 investigations). Loading twice changes nothing.
+
+use serde_json::{json, Value};
+
+use crate::auth::claims::{Access, Scope};
+use crate::auth::Auth;
+use crate::db::interceptions::{Request, Submission};
+use crate::db::{self, Database, DbConn, Writer};
+use crate::domain::interception::{self, InterceptionInput};
+use crate::domain::operation::NewOperation;
+use crate::domain::unit::{NewUnit, UnitKind};
+use crate::domain::version::IfMatch;
+use crate::error::{Error, Result};
+
+/// The demo operation's id.
+pub const OPERATION: &str = "demo-liberterra-iii";
+
+/// 119 countries taking part; the first four host special coordination units.
+const COUNTRIES: [&str; 119] = [
+    "DZ", "SV", "LA", "GB", "AL", "AO", "AR", "AM", "AT", "AZ", "BD", "BE", "BJ", "BO", "BA", "BW", "BR", "BG", "BF",
+    "BI", "KH", "CM", "CA", "CF", "TD", "CL", "CO", "CG", "CR", "CI", "HR", "CY", "CZ", "DK", "DO", "EC", "EG", "EE",
+    "ET", "FI", "FR", "GA", "GM", "GE", "DE", "GH", "GR", "GT", "GN", "GW", "HN", "HU", "IN", "ID", "IE", "IT", "JM",
+    "JO", "KZ", "KE", "KG", "LV", "LB", "LR", "LT", "MG", "MW", "MY", "ML", "MT", "MR", "MX", "MD", "MN", "ME", "MA",
+    "MZ", "NA", "NP", "NL", "NI", "NE", "NG", "MK", "NO", "PK", "PA", "PY", "PE", "PH", "PL", "PT", "RO", "RW", "SN",
+    "RS", "SL", "SK", "SI", "ZA", "ES", "LK", "SE", "CH", "TJ", "TZ", "TH", "TG", "TN", "TR", "UG", "UA", "UY", "UZ",
+    "VN", "ZM", "ZW", "BZ", "PS",
+];
+
+/// Published headline figures the demo totals are brought to.
+const MIGRANTS: i64 = 12_992;
+const VICTIMS: i64 = 4_414;
+const INVESTIGATIONS: i64 = 721;
+/// Officers deployed across every unit (published: more than 14,000).
+const OFFICERS: i64 = 14_000;
+
+/// A small deterministic generator, so the demo is the same every time.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> i64 {
+        (self.next() % n.max(1)) as i64
+    }
+}
+
+fn incident(country: &str, key: &str, kind: &str, day: u32, body: Value) -> Value {
+    let mut item = json!({
+        "country": country,
+        "external_ref": format!("DEMO-{key}"),
+        "kind": kind,
+        "occurred_at": format!("2025-09-{day:02}T10:00:00Z"),
+    });
+    if let (Some(item), Some(extra)) = (item.as_object_mut(), body.as_object()) {
+        for (k, v) in extra {
+            item.insert(k.clone(), v.clone());
+        }
+        let note = extra.get("notes").and_then(Value::as_str).unwrap_or("");
+        item.insert("notes".into(), json!(format!("DEMO DATA. {note}").trim().to_string()));
+    }
+    item
+}
+
+/// The incidents of the published facts, with their figures.
+fn named_incidents() -> Vec<Value> {
+    vec![
+        incident("SN", "SN-001", "sea_departure", 9, json!({"location": {"place": "Senegalese coast"},
+            "migrants": {"total": 245}, "notes": "sea departure of 245 migrants stopped"})),
+        incident("DZ", "DZ-001", "sea_departure", 10, json!({"migrants": {"total": 71, "children": 7},
+            "seizures": [{"category": "vessels", "quantity": 1}], "notes": "inflatable boat intercepted, people of various nationalities"})),
+        incident("ES", "ES-001", "premises", 11, json!({"location": {"place": "Barcelona and Marbella"},
+            "victims": {"total": 21, "female": 21, "by_nationality": {"CO": 18}, "by_exploitation": {"sexual_exploitation": 21}},
+            "investigations_opened": 1, "notes": "network using beauty salons and massage parlours; debts of 6,000 euros imposed"})),
+        incident("ML", "ML-001", "premises", 12, json!({"victims": {"total": 47, "female": 47, "by_nationality": {"NG": 47},
+            "by_exploitation": {"sexual_exploitation": 47}}, "investigations_opened": 1, "notes": "Nigerian women trafficked for sexual exploitation identified"})),
+        incident("RO", "RO-001", "land_border", 13, json!({"location": {"place": "border with Moldova"}, "arrests": 1,
+            "seizures": [{"category": "weapons", "quantity": 2}, {"category": "ammunition", "quantity": 1}, {"category": "military_equipment", "quantity": 1}],
+            "notes": "truck declared as metal parts: rocket and grenade launchers, ammunition, combat-drone components (quantities illustrative)"})),
+        incident("MD", "MD-001", "land_border", 13, json!({"location": {"place": "border with Romania"}, "arrests": 2, "notes": "two people detained after the truck seizure"})),
+        incident("MZ", "MZ-001", "other", 10, json!({"victims": {"total": 1, "children": 1, "male": 1, "by_exploitation": {"organ_removal": 1}},
+            "investigations_opened": 1, "notes": "boy kidnapped for organ removal found"})),
+        incident("GB", "GB-001", "premises", 11, json!({"location": {"place": "Dundee"}, "victims": {"total": 1, "female": 1,
+            "by_nationality": {"RO": 1}, "by_exploitation": {"sexual_exploitation": 1}}, "investigations_opened": 1,
+            "seizures": [{"category": "documents", "quantity": 1}], "notes": "woman trafficked by ferry; identity documents withheld"})),
+        incident("CR", "CR-001", "online", 12, json!({"arrests": 2, "investigations_opened": 1, "notes": "pressure on under-age students to record videos; two arrests"})),
+        incident("KZ", "KZ-001", "premises", 12, json!({"arrests": 1, "investigations_opened": 1,
+            "seizures": [{"category": "cash", "quantity": 1, "unit": "KZT"}, {"category": "weapons", "quantity": 1},
+                {"category": "bank_cards", "quantity": 1}, {"category": "vehicles", "quantity": 3}],
+            "notes": "bogus taxi service forcing victims into prostitution in saunas; money laundering into real estate (quantities illustrative)"})),
+        incident("BZ", "BZ-001", "premises", 11, json!({"victims": {"total": 5, "children": 5, "by_exploitation": {"child_labour": 5}},
+            "notes": "child labourers in a glass factory (count illustrative)"})),
+        incident("SV", "SV-001", "other", 12, json!({"victims": {"total": 1, "children": 1, "female": 1, "by_exploitation": {"forced_marriage": 1}},
+            "arrests": 1, "notes": "young girl sold to a 73-year-old man"})),
+        incident("GW", "GW-001", "sea_departure", 10, json!({"migrants": {"total": 60}, "notes": "departure off Guinea-Bissau stopped (count illustrative)"})),
+        incident("MA", "MA-001", "sea_departure", 11, json!({"migrants": {"total": 80}, "notes": "departure off Morocco stopped (count illustrative)"})),
+    ]
+    .into_iter()
+    .chain(["BJ", "BF", "CG", "CI", "GH", "SN", "SL"].iter().enumerate().map(|(i, country)| {
+        incident(country, &format!("{country}-WA-{i}"), "premises", 10 + i as u32 % 4, json!({
+            "victims": {"total": 30, "by_exploitation": {"forced_labour": 30}}, "investigations_opened": 1,
+            "notes": "people lured by false job offers and recruitment fees, made to recruit friends and family (West Africa, over 200 rescued)"}))
+    }))
+    .collect()
+}
+
+fn sum(items: &[Value], path: &[&str]) -> i64 {
+    items
+        .iter()
+        .map(|item| path.iter().fold(item, |v, k| &v[k]).as_i64().unwrap_or(0))
+        .sum()
+}
+
+/// Synthetic records bringing the totals to the published figures, spread over every country.
+fn synthetic(named: &[Value]) -> Vec<Value> {
+    let mut rng = Seeded(0x11be_77a3);
+    let records = COUNTRIES.len() * 4;
+    let split = |total: i64, rng: &mut Seeded| -> Vec<i64> {
+        let weights: Vec<i64> = (0..records).map(|_| 1 + rng.below(9)).collect();
+        let all: i64 = weights.iter().sum();
+        let mut shares: Vec<i64> = weights.iter().map(|w| total * w / all).collect();
+        let given: i64 = shares.iter().sum();
+        if let Some(last) = shares.last_mut() {
+            *last += total - given;
+        }
+        shares
+    };
+    let migrants = split(MIGRANTS - sum(named, &["migrants", "total"]), &mut rng);
+    let victims = split(VICTIMS - sum(named, &["victims", "total"]), &mut rng);
+    let investigations = split(INVESTIGATIONS - sum(named, &["investigations_opened"]), &mut rng);
+    let kinds = [
+        "land_border",
+        "air_border",
+        "checkpoint",
+        "premises",
+        "sea_departure",
+        "online",
+    ];
+    let nationalities = [
+        "NG", "SY", "AF", "ER", "SD", "GN", "ML", "CO", "VE", "VN", "BD", "PK", "UA", "SN", "MA",
+    ];
+    let forms = [
+        "sexual_exploitation",
+        "forced_labour",
+        "forced_criminality",
+        "forced_begging",
+        "child_labour",
+    ];
+    (0..records)
+        .map(|i| {
+            let country = COUNTRIES[i % COUNTRIES.len()];
+            let (m, v) = (migrants[i], victims[i]);
+            let n1 = nationalities[rng.below(15) as usize];
+            let form = forms[rng.below(5) as usize];
+            let mut body = json!({"arrests": rng.below(4), "investigations_opened": investigations[i], "notes": "synthetic record"});
+            if m > 0 {
+                let children = m * rng.below(20) / 100;
+                let female = m * (20 + rng.below(30)) / 100;
+                body["migrants"] = json!({"total": m, "children": children, "female": female, "male": m - female,
+                    "by_nationality": {n1: m / 2}});
+            }
+            if v > 0 {
+                let female = v * (50 + rng.below(40)) / 100;
+                body["victims"] = json!({"total": v, "female": female, "male": v - female, "children": v * rng.below(30) / 100,
+                    "by_nationality": {n1: v / 2}, "by_exploitation": {form: v}});
+            }
+            incident(country, &format!("SYN-{i:04}"), kinds[i % kinds.len()], 8 + (i % 7) as u32, body)
+        })
+        .collect()
+}
+
+/// Loads (or reloads, changing nothing) the demo operation, its units and its interceptions.
+pub fn load(conn: &mut DbConn) -> Result<()> {
+    let writer = Writer {
+        sub: "demo-loader".into(),
+        jti: "demo".into(),
+    };
+    let new = NewOperation {
+        id: OPERATION.into(),
+        name: "[DEMO] Operation Liberterra III".into(),
+        description: "DEMO DATA built from press reporting on INTERPOL's Operation Liberterra III against human \
+            trafficking and migrant smuggling. Named incidents carry published figures; synthetic records bring the \
+            totals to the published headline figures. Not real case data."
+            .into(),
+        coordinator: "INTERPOL (demo)".into(),
+        status: Some(crate::domain::operation::OperationStatus::Active),
+        starts_on: chrono::NaiveDate::from_ymd_opt(2025, 9, 8).ok_or_else(|| Error::Internal("date".into()))?,
+        ends_on: chrono::NaiveDate::from_ymd_opt(2025, 9, 14).ok_or_else(|| Error::Internal("date".into()))?,
+        public: true,
+        suppression_threshold: Some(5),
+    };
+    let (operation, _) = db::operations::create(conn, &new, &writer)?;
+    for (i, country) in COUNTRIES.iter().enumerate() {
+        let coordination = i < 4;
+        let officers = if coordination {
+            900
+        } else {
+            (OFFICERS - 3600) / 115 + i64::from(i == 4) * ((OFFICERS - 3600) % 115)
+        };
+        let unit = NewUnit {
+            country: (*country).into(),
+            name: if coordination {
+                format!("DEMO special coordination unit {country}")
+            } else {
+                format!("DEMO NCB {country}")
+            },
+            kind: if coordination {
+                UnitKind::CoordinationUnit
+            } else {
+                UnitKind::NationalCentralBureau
+            },
+            officers_deployed: officers,
+            active: true,
+        };
+        db::units::create(conn, OPERATION, &unit, &writer)?;
+    }
+    let named = named_incidents();
+    let items: Vec<Value> = synthetic(&named).into_iter().chain(named).collect();
+    let window = interception::window(operation.starts_on, operation.ends_on);
+    for chunk in items.chunks(500) {
+        let mut submissions = Vec::with_capacity(chunk.len());
+        for (index, value) in chunk.iter().enumerate() {
+            let input: InterceptionInput = serde_json::from_value(value.clone())
+                .map_err(|e| Error::Internal(format!("demo record {index}: {e}")))?;
+            let checked = input.check(None, window)?;
+            submissions.push(Submission {
+                index,
+                country: checked.country,
+                external_ref: checked.external_ref,
+                request: Request::Put(Box::new(checked.content)),
+                if_match: IfMatch::Absent,
+            });
+        }
+        conn.write(|conn| {
+            for (_, outcome) in db::interceptions::write_many(conn, OPERATION, submissions, &writer)? {
+                outcome?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// Tokens for trying the demo, recorded as issued: a national unit (Senegal) and a
+/// coordination unit (every country, read only).
+pub fn tokens(conn: &mut DbConn, auth: &Auth) -> Result<(String, String)> {
+    let ops = Access::Only([OPERATION.to_string()].into());
+    let national = [
+        Scope::OperationsRead,
+        Scope::InterceptionsWrite,
+        Scope::InterceptionsRead,
+        Scope::TalliesWrite,
+        Scope::TalliesRead,
+    ];
+    let coordination = [
+        Scope::OperationsRead,
+        Scope::InterceptionsRead,
+        Scope::TalliesRead,
+        Scope::AuditRead,
+    ];
+    let sign = |sub: &str, scopes: &[Scope], countries: Access| {
+        let claims = auth.claims(sub, &scopes.iter().copied().collect(), &countries, &ops, 30 * 86_400);
+        auth.sign(&claims).map(|token| (token, claims))
+    };
+    let (national, national_claims) = sign("demo-sn-dgpn", &national, Access::Only(["SN".to_string()].into()))?;
+    let (coordination, coordination_claims) = sign("demo-coordination", &coordination, Access::All)?;
+    let issuer = Writer {
+        sub: "demo-loader".into(),
+        jti: "demo".into(),
+    };
+    db::tokens::record_issued(conn, &national_claims, &issuer)?;
+    db::tokens::record_issued(conn, &coordination_claims, &issuer)?;
+    Ok((national, coordination))
+}
+
+/// Loads the demo into the configured database and returns the two tokens.
+pub fn run(database: &Database, auth: &Auth) -> Result<(String, String)> {
+    database.with_conn(|conn| {
+        load(conn)?;
+        tokens(conn, auth)
+    })
+}
