@@ -43,7 +43,7 @@ use crate::error::{FieldError, Problem};
         (name = "health", description = "Probes for orchestrators"),
     ),
     components(
-        schemas(Problem, FieldError),
+        schemas(Problem, FieldError, tallies::GroupBy, crate::domain::metric::Metric, crate::domain::metric::Dimension),
         responses(
             problems::BadRequest,
             problems::Unauthorized,
