@@ -246,9 +246,8 @@ pub fn write_many(
             outcome,
         });
     }
-    store(conn, operation_id, &dirty, &state, writer)?;
-    // Ids of rows created just now.
-    let ids = ids_of(conn, operation_id, &dirty)?;
+    // Ids of the rows written, new ones included.
+    let ids = store(conn, operation_id, &dirty, &state, writer)?;
     let mut outcomes = Vec::with_capacity(pending.len());
     let mut feed = Vec::new();
     let mut audit = Vec::new();
@@ -273,7 +272,7 @@ pub fn write_many(
                         "interception",
                         &key,
                         current.version,
-                        data,
+                        data.clone(),
                     ));
                     feed.push(NewChange {
                         operation_id: operation_id.to_string(),
@@ -284,9 +283,9 @@ pub fn write_many(
                             Action::Upsert
                         },
                         country: p.key.0.clone(),
-                        key: format!("{}/{}", p.key.0, p.key.1),
+                        key,
                         version: current.version,
-                        data: serde_json::to_string(&interception).unwrap_or_default(),
+                        data,
                     });
                 }
                 Ok((
@@ -373,7 +372,7 @@ fn store(
     dirty: &[Key],
     state: &HashMap<Key, Current>,
     writer: &Writer,
-) -> Result<()> {
+) -> Result<HashMap<Key, i64>> {
     let mut ordered: Vec<&Key> = dirty.iter().collect();
     ordered.sort();
     let rows: Vec<NewRow> = ordered
@@ -419,35 +418,30 @@ fn store(
                     interceptions::reported_by_jti.eq(excluded(interceptions::reported_by_jti)),
                     interceptions::updated_at.eq(excluded(interceptions::updated_at)),
                 ))
-                .execute($c)
+                .returning((
+                    interceptions::id,
+                    interceptions::country,
+                    interceptions::external_ref,
+                ))
+                .get_results::<(i64, String, String)>($c)
         };
     }
+    let mut ids = HashMap::with_capacity(rows.len());
+    let mut keep = |stored: Vec<(i64, String, String)>| {
+        for (id, country, external_ref) in stored {
+            ids.insert((country, external_ref), id);
+        }
+    };
     match conn {
         DbConn::Postgres(c) => {
             for chunk in rows.chunks(1000) {
-                upsert!(c, chunk)?;
+                keep(upsert!(c, chunk)?);
             }
         }
         DbConn::Sqlite(c) => {
             for row in &rows {
-                upsert!(c, row)?;
+                keep(upsert!(c, row)?);
             }
-        }
-    }
-    Ok(())
-}
-
-fn ids_of(conn: &mut DbConn, operation_id: &str, keys: &[Key]) -> Result<HashMap<Key, i64>> {
-    let mut ids = HashMap::new();
-    let refs: Vec<&str> = keys.iter().map(|(_, r)| r.as_str()).collect();
-    for chunk in refs.chunks(500) {
-        let rows: Vec<(i64, String, String)> = on_backend!(conn, c => interceptions::table
-            .filter(interceptions::operation_id.eq(operation_id))
-            .filter(interceptions::external_ref.eq_any(chunk))
-            .select((interceptions::id, interceptions::country, interceptions::external_ref))
-            .load(c))?;
-        for (id, country, external_ref) in rows {
-            ids.insert((country, external_ref), id);
         }
     }
     Ok(ids)
