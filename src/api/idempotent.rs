@@ -3,6 +3,7 @@
 //! a request that failed can be retried with the same key and runs again.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
@@ -13,6 +14,12 @@ use crate::auth::Caller;
 use crate::db::idempotency::{self, Claim, Stored};
 use crate::error::{Error, Result};
 use crate::AppState;
+
+/// Seconds between purges of expired keys by one instance.
+const PURGE_EVERY_SECS: i64 = 600;
+
+/// When this instance last purged expired keys (seconds since the epoch).
+static LAST_PURGE: AtomicI64 = AtomicI64::new(0);
 
 /// Header set on a response that replays a stored one.
 pub const REPLAYED: &str = "idempotent-replayed";
@@ -85,9 +92,27 @@ where
     };
     let owner = caller.sub.clone();
     let (o, k) = (owner.clone(), key.clone());
+    // Now and then (every 10 minutes per instance), expired keys go first.
+    let now = chrono::Utc::now().timestamp();
+    let last = LAST_PURGE.load(Ordering::Relaxed);
+    let purge = now - last >= PURGE_EVERY_SECS
+        && LAST_PURGE
+            .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok();
     let claim = state
         .db
-        .run(move |conn| idempotency::claim(conn, &o, &k, &fingerprint))
+        .run(move |conn| {
+            if purge {
+                let purged = idempotency::purge(conn)?;
+                if purged > 0 {
+                    log::info!(
+                        "purged {purged} idempotency keys older than {} hours",
+                        idempotency::KEEP_HOURS
+                    );
+                }
+            }
+            idempotency::claim(conn, &o, &k, &fingerprint)
+        })
         .await?;
     if let Claim::Replay(stored) = claim {
         let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);

@@ -330,3 +330,34 @@ db_test!(
         assert_eq!(chain, Ok(1 + (WRITERS * BATCHES * ITEMS) as i64));
     }
 );
+
+db_test!(
+    async fn idempotency_keys_expire_after_48_hours(db) {
+        let app = TestApp::start(db).await;
+        app.operation(OP).await;
+        let send = |key: &str| {
+            TestRequest::post()
+                .uri(&format!("/v1/operations/{OP}/interceptions/batch"))
+                .insert_header(("idempotency-key", key))
+                .set_json(json!({"items": [departure("SN", "E-1", 5)]}))
+        };
+        app.send(send("old-key")).await.expect(200);
+        let sql = "UPDATE idempotency_keys SET created_at = created_at - INTERVAL_PLACEHOLDER";
+        let shift = match app.pg_schema() {
+            Some(_) => sql.replace("INTERVAL_PLACEHOLDER", "INTERVAL '49 hours'"),
+            None => "UPDATE idempotency_keys SET created_at = datetime(created_at, '-49 hours')".to_string(),
+        };
+        app.db
+            .with_conn(move |conn| {
+                opcoord::on_backend!(conn, c => diesel::connection::SimpleConnection::batch_execute(c, &shift))
+                    .map_err(opcoord::error::Error::from)
+            })
+            .expect("age the key");
+        let purged = app.db.with_conn(opcoord::db::idempotency::purge).expect("purge");
+        assert_eq!(purged, 1);
+        // The key is free again: the same key now runs the request (unchanged content).
+        let again = app.send(send("old-key")).await.expect(200);
+        assert!(again.header("idempotent-replayed").is_none());
+        assert_eq!(again.body["summary"]["unchanged"], 1);
+    }
+);
