@@ -1,0 +1,526 @@
+//! Ingest throughput: interceptions pushed through the real HTTP API (batches of 500 from C
+//! concurrent keep-alive clients) against the same rows upserted with plain diesel from C
+//! threads, alternately, on SQLite and, when `BENCH_DATABASE_URL` is set, on PostgreSQL.
+//!
+//! `cargo bench --bench ingest`; knobs: `BENCH_ITEMS` (20000), `BENCH_CLIENTS` (4),
+//! `BENCH_ROUNDS` (3), `BENCH_SETUP_SQL` (run after the migrations). See docs/BENCHMARKS.md.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use opcoord::auth::claims::{Access, Scope};
+use opcoord::auth::Auth;
+use opcoord::config::Settings;
+use opcoord::db::schema::interceptions::{self, dsl as t};
+use opcoord::db::{migrate, Database, DbConn};
+use opcoord::domain::interception::{self, CheckedInterception, InterceptionInput};
+use opcoord::AppState;
+use serde_json::{json, Value};
+
+/// Items per HTTP batch and per raw transaction.
+const BATCH: usize = 500;
+/// Every scope, for the secretariat token.
+const ALL_SCOPES: &str = "operations:read operations:write units:write interceptions:read interceptions:write \
+    tallies:read tallies:write audit:read tokens:issue";
+/// Reporting countries: code, a place, its latitude and longitude.
+#[rustfmt::skip]
+const COUNTRIES: [(&str, &str, f64, f64); 30] = [
+    ("SN", "Mbour", 14.42, -16.96), ("GM", "Banjul", 13.45, -16.58), ("ML", "Bamako", 12.64, -8.0),
+    ("NE", "Agadez", 16.97, 7.99), ("NG", "Lagos", 6.45, 3.39), ("GH", "Accra", 5.6, -0.19),
+    ("CI", "Abidjan", 5.35, -4.0), ("MA", "Tanger", 35.77, -5.8), ("DZ", "Oran", 35.7, -0.63),
+    ("TN", "Sfax", 34.74, 10.76), ("LY", "Zuwara", 32.93, 12.08), ("EG", "Alexandria", 31.2, 29.92),
+    ("ES", "Algeciras", 36.13, -5.45), ("IT", "Lampedusa", 35.5, 12.6), ("GR", "Lesbos", 39.1, 26.55),
+    ("TR", "Izmir", 38.42, 27.14), ("FR", "Calais", 50.95, 1.86), ("GB", "Dover", 51.13, 1.31),
+    ("DE", "Frankfurt", 50.11, 8.68), ("NL", "Rotterdam", 51.92, 4.48), ("BE", "Zeebrugge", 51.33, 3.2),
+    ("PL", "Terespol", 52.08, 23.62), ("RO", "Constanta", 44.17, 28.63), ("BG", "Kapitan Andreevo", 41.72, 26.32),
+    ("RS", "Subotica", 46.1, 19.67), ("MK", "Gevgelija", 41.14, 22.5), ("CY", "Larnaca", 34.92, 33.63),
+    ("MR", "Nouadhibou", 20.94, -17.04), ("SD", "Port Sudan", 19.6, 37.2), ("ET", "Addis Ababa", 9.0, 38.75),
+];
+/// Nationalities of the people counted.
+const NATIONALITIES: [&str; 16] = [
+    "SN", "GM", "ML", "GN", "NG", "CI", "SY", "AF", "ER", "SO", "SD", "BD", "PK", "MA", "EG", "ET",
+];
+/// Kinds, weighted by repetition, each with a typical note.
+#[rustfmt::skip]
+const KINDS: [(&str, &str); 10] = [
+    ("sea_departure", "pirogue intercepted at departure"), ("sea_departure", "boat stopped by the coast guard"),
+    ("land_border", "lorry stopped at the border crossing"), ("land_border", "hidden compartment found in a van"),
+    ("air_border", "forged documents found at passport control"), ("premises", "raid on a nightclub after a tip-off"),
+    ("checkpoint", "bus checked at a road checkpoint"), ("checkpoint", "joint patrol with the gendarmerie"),
+    ("online", "advertisements traced online"), ("other", "referral from a non-governmental organisation"),
+];
+/// Forms of exploitation.
+#[rustfmt::skip]
+const EXPLOITATION: [&str; 5] = ["sexual_exploitation", "forced_labour", "forced_begging", "forced_criminality", "child_labour"];
+
+/// Run parameters, from the environment.
+struct Params {
+    items: usize,
+    clients: usize,
+    rounds: usize,
+}
+
+/// A positive number from the environment, or `default`.
+fn env_or(name: &str, default: usize) -> usize {
+    let value = std::env::var(name).ok().and_then(|v| v.parse().ok());
+    value.filter(|&v| v > 0).unwrap_or(default)
+}
+
+/// Marsaglia's xorshift64: deterministic, good enough for test data.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `lo..=hi` (`lo` when `hi < lo`).
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        if hi <= lo {
+            return lo;
+        }
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+
+    /// True `percent` times in a hundred.
+    fn chance(&mut self, percent: i64) -> bool {
+        self.range(0, 99) < percent
+    }
+
+    /// `lo..=hi` distinct entries of `from`.
+    fn distinct<'a>(&mut self, from: &[&'a str], lo: i64, hi: i64) -> Vec<&'a str> {
+        let mut pool = from.to_vec();
+        (0..(self.range(lo, hi) as usize).min(pool.len()))
+            .map(|_| pool.swap_remove(self.range(0, pool.len() as i64 - 1) as usize))
+            .collect()
+    }
+}
+
+/// Splits up to `total` among `keys` (some may stay unknown).
+fn split(rng: &mut XorShift, total: i64, keys: &[&str]) -> Value {
+    let mut left = total - rng.range(0, total / 10);
+    let mut map = serde_json::Map::new();
+    for (i, key) in keys.iter().enumerate() {
+        let share = rng.range(0, left / 2 + 1).min(left);
+        let n = if i + 1 == keys.len() { left } else { share };
+        left -= n;
+        map.insert((*key).to_string(), json!(n));
+    }
+    Value::Object(map)
+}
+
+/// One realistic batch item, number `i`.
+fn interception_item(rng: &mut XorShift, i: usize) -> Value {
+    let (country, place, lat, lon) = COUNTRIES[rng.range(0, 29) as usize];
+    let (kind, note) = KINDS[rng.range(0, 9) as usize];
+    let mut item = json!({
+        "country": country, "external_ref": format!("{country}-2025-{i:07}"), "kind": kind,
+        "occurred_at": format!("2025-09-{:02}T{:02}:{:02}:00Z", rng.range(1, 30), rng.range(0, 23), rng.range(0, 59)),
+        "location": if rng.chance(70) { json!({"place": place, "lat": lat, "lon": lon}) } else { json!({"place": place}) },
+        "arrests": rng.range(0, 8), "investigations_opened": rng.range(0, 3),
+    });
+    if rng.chance(75) {
+        let total = rng.range(1, if kind == "sea_departure" { 300 } else { 40 });
+        let female = rng.range(0, total / 2);
+        let nationalities = rng.distinct(&NATIONALITIES, 2, 4);
+        item["migrants"] = json!({"total": total, "children": rng.range(0, total / 4), "female": female,
+            "male": total - female - rng.range(0, total / 10), "by_nationality": split(rng, total, &nationalities)});
+    }
+    if rng.chance(30) {
+        let total = rng.range(1, 20);
+        let female = rng.range(0, total);
+        let nationalities = rng.distinct(&NATIONALITIES, 1, 2);
+        let forms = rng.distinct(&EXPLOITATION, 1, 2);
+        item["victims"] = json!({"total": total, "children": rng.range(0, total), "female": female,
+            "male": total - female, "by_nationality": split(rng, total, &nationalities),
+            "by_exploitation": split(rng, total, &forms)});
+    } else if rng.chance(50) {
+        item["victims"] = json!({"total": 0});
+    }
+    let seizures: Vec<Value> = (0..rng.range(0, 3))
+        .map(|_| match rng.range(0, 5) {
+            0 => json!({"category": "cash", "quantity": rng.range(100, 50_000), "unit": "EUR"}),
+            1 => json!({"category": "cash", "quantity": rng.range(100, 50_000), "unit": "USD"}),
+            2 => json!({"category": "drugs", "quantity": rng.range(5, 2000) as f64 / 10.0, "unit": "kg"}),
+            3 => json!({"category": "vehicles", "quantity": rng.range(1, 4)}),
+            4 => json!({"category": "documents", "quantity": rng.range(1, 30)}),
+            _ => json!({"category": "vessels", "quantity": 1}),
+        })
+        .collect();
+    item["seizures"] = json!(seizures);
+    if rng.chance(80) {
+        item["notes"] = json!(note);
+    }
+    item
+}
+
+/// Checks an item with the service's own rules: the content the API would store.
+fn check(item: &Value) -> CheckedInterception {
+    let input: InterceptionInput = serde_json::from_value(item.clone()).expect("item has the input shape");
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2025, 9, d).expect("a September day");
+    input
+        .check(None, interception::window(day(1), day(30)))
+        .expect("generated item is valid")
+}
+
+/// One interceptions row for the raw insert: what the service's `store` writes for a new item.
+#[derive(Insertable)]
+#[diesel(table_name = interceptions)]
+struct NewRow {
+    operation_id: String,
+    country: String,
+    external_ref: String,
+    kind: &'static str,
+    occurred_at: NaiveDateTime,
+    body: String,
+    content_hash: String,
+    version: i64,
+    deleted: bool,
+    reported_by_sub: &'static str,
+    reported_by_jti: &'static str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl NewRow {
+    /// The row of a checked item under operation `op`, as the API stores it on first push.
+    fn of(op: &str, checked: &CheckedInterception, at: NaiveDateTime) -> NewRow {
+        let content = &checked.content;
+        NewRow {
+            operation_id: op.to_string(),
+            country: checked.country.clone(),
+            external_ref: checked.external_ref.clone(),
+            kind: content.kind.as_str(),
+            occurred_at: content.occurred_at.naive_utc(),
+            body: content.canonical_json(),
+            content_hash: content.content_hash(),
+            version: 1,
+            deleted: false,
+            reported_by_sub: "bench",
+            reported_by_jti: "bench-raw",
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+/// Upserts one chunk the way the service's `store` does: multi-row on PostgreSQL, row by row
+/// on SQLite, inside the caller's transaction.
+fn upsert_chunk(conn: &mut DbConn, chunk: &[NewRow]) -> opcoord::error::Result<()> {
+    macro_rules! upsert {
+        ($c:expr, $values:expr) => {
+            diesel::insert_into(t::interceptions)
+                .values($values)
+                .on_conflict((t::operation_id, t::country, t::external_ref))
+                .do_update()
+                .set((
+                    t::kind.eq(excluded(t::kind)),
+                    t::occurred_at.eq(excluded(t::occurred_at)),
+                    t::body.eq(excluded(t::body)),
+                    t::content_hash.eq(excluded(t::content_hash)),
+                    t::version.eq(excluded(t::version)),
+                    t::deleted.eq(excluded(t::deleted)),
+                    t::reported_by_sub.eq(excluded(t::reported_by_sub)),
+                    t::reported_by_jti.eq(excluded(t::reported_by_jti)),
+                    t::updated_at.eq(excluded(t::updated_at)),
+                ))
+                .execute($c)
+        };
+    }
+    match conn {
+        DbConn::Postgres(c) => {
+            upsert!(c, chunk)?;
+        }
+        DbConn::Sqlite(c) => {
+            for row in chunk {
+                upsert!(c, row)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A tiny blocking HTTP/1.1 client over one keep-alive connection.
+struct Client {
+    writer: TcpStream,
+    reader: BufReader<TcpStream>,
+    host: String,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> io::Result<Client> {
+        let writer = TcpStream::connect(addr)?;
+        writer.set_nodelay(true)?;
+        let reader = BufReader::new(writer.try_clone()?);
+        let host = addr.to_string();
+        Ok(Client { writer, reader, host })
+    }
+
+    /// Sends one request and reads the status and the body (framed by `Content-Length`).
+    fn send(&mut self, method: &str, path: &str, token: &str, body: &[u8]) -> io::Result<(u16, Vec<u8>)> {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            body.len()
+        );
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        self.writer.write_all(&request)?;
+        let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+        let status = status.ok_or_else(|| bad(format!("bad status line {line:?}")))?;
+        let mut length = None;
+        // Headers up to the empty line (or the end of the stream, which leaves no length).
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line)?;
+            match line.trim_end().split_once(':') {
+                Some((name, value)) if name.eq_ignore_ascii_case("content-length") => {
+                    length = value.trim().parse().ok()
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        let mut body = vec![0; length.ok_or_else(|| bad("response without Content-Length".into()))?];
+        self.reader.read_exact(&mut body)?;
+        Ok((status, body))
+    }
+
+    /// Sends a request that must answer `expected`, returning the JSON body.
+    fn expect(&mut self, method: &str, path: &str, token: &str, body: &[u8], expected: u16) -> Value {
+        let (status, reply) = self.send(method, path, token, body).expect("HTTP exchange");
+        let text: String = String::from_utf8_lossy(&reply).chars().take(600).collect();
+        assert_eq!(status, expected, "{method} {path}: {text}");
+        serde_json::from_slice(&reply).expect("JSON body")
+    }
+}
+
+/// Runs `work` on `threads` threads and times it from the moment all of them have passed the
+/// barrier (each does its untimed setup first) until the last one ends. `work` takes jobs by
+/// number from the counter.
+fn timed(threads: usize, work: impl Fn(&Barrier, &AtomicUsize) + Sync) -> Duration {
+    let (start, next) = (Barrier::new(threads + 1), AtomicUsize::new(0));
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads).map(|_| s.spawn(|| work(&start, &next))).collect();
+        start.wait();
+        let began = Instant::now();
+        workers.into_iter().for_each(|w| w.join().expect("worker thread"));
+        began.elapsed()
+    })
+}
+
+/// Pushes every batch through the API from `clients` threads; returns items per second.
+fn api_run(addr: SocketAddr, token: &str, op: &str, bodies: &[(usize, String)], clients: usize) -> f64 {
+    let path = format!("/v1/operations/{op}/interceptions/batch");
+    let elapsed = timed(clients, |start, next| {
+        let client = Client::connect(addr);
+        start.wait(); // even on failure, so the others are not left waiting
+        let mut client = client.expect("connect to the service");
+        while let Some((count, body)) = bodies.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let reply = client.expect("POST", &path, token, body.as_bytes(), 200);
+            assert_eq!(reply["summary"]["rejected"], 0, "rejected items: {}", reply["results"]);
+            assert_eq!(reply["summary"]["created"], *count, "summary: {}", reply["summary"]);
+        }
+    });
+    bodies.iter().map(|(n, _)| n).sum::<usize>() as f64 / elapsed.as_secs_f64()
+}
+
+/// Upserts the same rows with plain diesel from `threads` connections, one transaction per
+/// chunk of [`BATCH`]; returns items per second.
+fn raw_run(db: &Database, op: &str, checked: &[CheckedInterception], threads: usize) -> f64 {
+    let at = opcoord::db::now();
+    let rows: Vec<NewRow> = checked.iter().map(|c| NewRow::of(op, c, at)).collect();
+    let chunks: Vec<&[NewRow]> = rows.chunks(BATCH).collect();
+    let elapsed = timed(threads, |start, next| {
+        let mut waited = false;
+        let done = db.with_conn(|conn| {
+            waited = true;
+            start.wait();
+            while let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                conn.write(|conn| upsert_chunk(conn, chunk))?;
+            }
+            Ok(())
+        });
+        if !waited {
+            start.wait(); // no connection: release the others before failing
+        }
+        done.expect("raw upsert")
+    });
+    rows.len() as f64 / elapsed.as_secs_f64()
+}
+
+/// Rows stored under an operation, to check a run stored everything.
+fn stored(db: &Database, op: &str) -> i64 {
+    db.with_conn(|conn| {
+        let query = t::interceptions.filter(t::operation_id.eq(op)).count();
+        Ok(opcoord::on_backend!(conn, c => query.get_result::<i64>(c))?)
+    })
+    .expect("count rows")
+}
+
+/// Rows the API wrote besides the interceptions of an operation: change-feed rows, tally cells.
+fn side_rows(db: &Database, op: &str) -> (i64, i64) {
+    use opcoord::db::schema::{changes, tally_cells};
+    db.with_conn(|conn| {
+        Ok(opcoord::on_backend!(conn, c => (
+            changes::table.filter(changes::operation_id.eq(op)).count().get_result::<i64>(c)?,
+            tally_cells::table.filter(tally_cells::operation_id.eq(op)).count().get_result::<i64>(c)?,
+        )))
+    })
+    .expect("count change-feed rows and tally cells")
+}
+
+/// Starts the service on a free 127.0.0.1 port on a thread of its own; runs the rounds; stops it.
+/// Returns (API, raw) items per second for each round.
+fn run_backend(
+    settings: Settings,
+    params: &Params,
+    bodies: &[(usize, String)],
+    checked: &[CheckedInterception],
+) -> Vec<(f64, f64)> {
+    let db = Database::open(&settings).expect("open the database");
+    db.with_conn(migrate::run_pending).expect("migrate");
+    // What-if experiments (an extra index, say) without touching the migrations.
+    if let Some(sql) = std::env::var("BENCH_SETUP_SQL").ok().filter(|s| !s.is_empty()) {
+        let run = |conn: &mut DbConn| Ok(opcoord::on_backend!(conn, c => c.batch_execute(&sql))?);
+        db.with_conn(run).expect("run BENCH_SETUP_SQL");
+    }
+    let auth = Arc::new(Auth::from_settings(&settings, true).expect("keys"));
+    let token = {
+        let claims = auth.claims("bench", &Scope::set_of(ALL_SCOPES), &Access::All, &Access::All, 3600);
+        auth.sign(&claims).expect("sign")
+    };
+    let state = AppState {
+        db: db.clone(),
+        settings: settings.clone(),
+        auth,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let mut server = actix_web::HttpServer::new(move || opcoord::app(state.clone()));
+            if settings.workers > 0 {
+                server = server.workers(settings.workers);
+            }
+            let server = server.bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
+            let addr = server.addrs()[0];
+            let running = server.run();
+            tx.send((addr, running.handle())).expect("hand over the handle");
+            running.await.expect("server");
+        })
+    });
+    let (addr, handle) = rx.recv().expect("server started");
+    let mut rates = Vec::new();
+    for round in 1..=params.rounds {
+        let (api_op, raw_op) = (format!("bench-api-{round}"), format!("bench-raw-{round}"));
+        // A new connection each round: the server closes one idle past its keep-alive.
+        let mut admin = Client::connect(addr).expect("connect");
+        for op in [&api_op, &raw_op] {
+            let body = json!({"id": op, "name": format!("Benchmark {op}"), "status": "active",
+                              "starts_on": "2025-09-01", "ends_on": "2025-09-30"});
+            admin.expect("POST", "/v1/operations", &token, body.to_string().as_bytes(), 201);
+        }
+        // Alternate which goes first, so neither always meets the larger table.
+        let api = || api_run(addr, &token, &api_op, bodies, params.clients);
+        let raw = || raw_run(&db, &raw_op, checked, params.clients);
+        let (api, raw) = if round % 2 == 1 {
+            (api(), raw())
+        } else {
+            let raw = raw();
+            (api(), raw)
+        };
+        for op in [&api_op, &raw_op] {
+            assert_eq!(stored(&db, op), checked.len() as i64, "rows stored under {op}");
+        }
+        println!("  round {round}: API {api:>9.0} items/s   raw {raw:>9.0} items/s");
+        rates.push((api, raw));
+    }
+    let (feed, cells) = side_rows(&db, &format!("bench-api-{}", params.rounds));
+    println!("  each API run also wrote {feed} change-feed rows and {cells} distinct tally cells");
+    actix_web::rt::System::new().block_on(handle.stop(true));
+    server.join().expect("server thread");
+    rates
+}
+
+/// The median of some rates.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    (values[(values.len() - 1) / 2] + values[values.len() / 2]) / 2.0
+}
+
+fn main() {
+    let params = Params {
+        items: env_or("BENCH_ITEMS", 20_000),
+        clients: env_or("BENCH_CLIENTS", 4),
+        rounds: env_or("BENCH_ROUNDS", 3),
+    };
+    let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "ingest: nproc={nproc} items={} batch={BATCH} clients={} rounds={}",
+        params.items, params.clients, params.rounds
+    );
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let items: Vec<Value> = (0..params.items).map(|i| interception_item(&mut rng, i)).collect();
+    let checked: Vec<CheckedInterception> = items.iter().map(check).collect();
+    let bodies: Vec<(usize, String)> = items
+        .chunks(BATCH)
+        .map(|chunk| (chunk.len(), json!({ "items": chunk }).to_string()))
+        .collect();
+    let mb = bodies.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6;
+    println!("generated {} items, {mb:.1} MB of request bodies", items.len());
+
+    let mut table = Vec::new();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let base = |name: &str| {
+        let mut settings = Settings::defaults().expect("default settings");
+        settings.data_dir = dir.path().join(name).join("data").to_string_lossy().into_owned();
+        settings.pool_size = 16;
+        settings
+    };
+    println!("sqlite:");
+    let mut sqlite = base("sqlite");
+    sqlite.database_url = format!("{}/sqlite/bench.db", dir.path().display());
+    table.push(("sqlite", run_backend(sqlite, &params, &bodies, &checked)));
+
+    if let Some(admin_url) = std::env::var("BENCH_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        println!("postgres:");
+        let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&admin_url).expect("connect to BENCH_DATABASE_URL");
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create schema");
+        let glue = if admin_url.contains('?') { '&' } else { '?' };
+        let mut postgres = base("postgres");
+        postgres.database_url = format!("{admin_url}{glue}options=-csearch_path%3D{schema}");
+        let rates = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_backend(postgres, &params, &bodies, &checked)
+        }));
+        admin
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .expect("drop schema");
+        let rates = rates.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        table.push(("postgres", rates));
+    }
+
+    println!("\nbackend    median API items/s   median raw items/s   API/raw");
+    for (backend, rates) in table {
+        let api = median(rates.iter().map(|r| r.0).collect());
+        let raw = median(rates.iter().map(|r| r.1).collect());
+        println!("{backend:<10} {api:>18.0}   {raw:>18.0}   {:>7.2}", api / raw);
+    }
+}

@@ -1,0 +1,1 @@
+DROP INDEX interceptions_by_ref;
