@@ -40,18 +40,21 @@ const INVESTIGATIONS: i64 = 721;
 /// Officers deployed across every unit (published: more than 14,000).
 const OFFICERS: i64 = 14_000;
 
-/// A small deterministic generator, so the demo is the same every time.
-struct Seeded(u64);
+/// A small deterministic generator (xorshift64), so the demo is the same every time; the tests
+/// use it too, so a failing random sequence can be replayed from its seed.
+pub struct Seeded(pub u64);
 
 impl Seeded {
-    fn next(&mut self) -> u64 {
+    /// The next number.
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn below(&mut self, n: u64) -> i64 {
+    /// A number from 0 to `n - 1`.
+    pub fn below(&mut self, n: u64) -> i64 {
         (self.next() % n.max(1)) as i64
     }
 }

@@ -7,24 +7,9 @@ use serde_json::{json, Value};
 use crate::common::TestApp;
 use crate::db_test;
 use crate::interceptions::departure;
+use opcoord::demo::Seeded;
 
 const OP: &str = "liberterra-iii";
-
-/// A small deterministic generator (xorshift64), so a failing sequence can be replayed.
-struct Seeded(u64);
-
-impl Seeded {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> i64 {
-        (self.next() % n) as i64
-    }
-}
 
 /// A random but valid interception.
 fn random_item(rng: &mut Seeded, country: &str, external_ref: &str) -> Value {
