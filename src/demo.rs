@@ -46,7 +46,7 @@ pub struct Seeded(pub u64);
 
 impl Seeded {
     /// The next number.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -55,7 +55,7 @@ impl Seeded {
 
     /// A number from 0 to `n - 1`.
     pub fn below(&mut self, n: u64) -> i64 {
-        (self.next() % n.max(1)) as i64
+        (self.next_u64() % n.max(1)) as i64
     }
 }
 
