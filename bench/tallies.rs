@@ -1,0 +1,636 @@
+//! Tallies read latency on PostgreSQL: `GET /v1/operations/{op}/tallies?metric=victims_safeguarded
+//! &group_by=nationality` through the real HTTP server, beside a plain SQL `GROUP BY` over the
+//! records giving the same totals per country, and the endpoint's requests per second against
+//! `GET /healthz`, for one operation grown to 10 thousand, 100 thousand and 1 million
+//! interceptions (loaded through `db::interceptions::write_many`, not HTTP).
+//!
+//! `BENCH_DATABASE_URL=postgres://.. cargo bench --bench tallies`; knobs: `BENCH_SIZES`
+//! (10000,100000,1000000), `BENCH_REQUESTS` (300), `BENCH_SQL_RUNS` (20), `BENCH_CLIENTS` (8),
+//! `BENCH_SECONDS` (5), `BENCH_LOAD_THREADS` (2). See docs/BENCHMARKS.md.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use opcoord::auth::claims::{Access, Scope};
+use opcoord::auth::Auth;
+use opcoord::config::Settings;
+use opcoord::db::interceptions::{Request, Submission, Writer};
+use opcoord::db::schema::interceptions::dsl as t;
+use opcoord::db::{migrate, Database, DbConn};
+use opcoord::domain::interception::{self, InterceptionInput};
+use opcoord::domain::version::IfMatch;
+use opcoord::AppState;
+use serde_json::{json, Value};
+
+/// Interceptions per write transaction while loading.
+const CHUNK: usize = 1000;
+/// The operation every size grows.
+const OP: &str = "bench-tallies";
+/// The endpoint measured.
+const TALLIES: &str = "/v1/operations/bench-tallies/tallies?metric=victims_safeguarded&group_by=nationality";
+/// The plain SQL over the records that gives the same totals per country. `SUM(bigint)` is
+/// `numeric` in PostgreSQL; the outer cast only lets diesel read it as `BIGINT`.
+const GROUP_BY: &str = "SELECT country, SUM((body::jsonb->'victims'->>'total')::bigint)::bigint AS total \
+    FROM interceptions WHERE operation_id = $1 AND NOT deleted GROUP BY country";
+
+/// Every scope, for the secretariat token.
+const ALL_SCOPES: &str = "operations:read operations:write units:write interceptions:read interceptions:write \
+    tallies:read tallies:write audit:read tokens:issue";
+/// Reporting countries: code, a place, its latitude and longitude.
+#[rustfmt::skip]
+const COUNTRIES: [(&str, &str, f64, f64); 30] = [
+    ("SN", "Mbour", 14.42, -16.96), ("GM", "Banjul", 13.45, -16.58), ("ML", "Bamako", 12.64, -8.0),
+    ("NE", "Agadez", 16.97, 7.99), ("NG", "Lagos", 6.45, 3.39), ("GH", "Accra", 5.6, -0.19),
+    ("CI", "Abidjan", 5.35, -4.0), ("MA", "Tanger", 35.77, -5.8), ("DZ", "Oran", 35.7, -0.63),
+    ("TN", "Sfax", 34.74, 10.76), ("LY", "Zuwara", 32.93, 12.08), ("EG", "Alexandria", 31.2, 29.92),
+    ("ES", "Algeciras", 36.13, -5.45), ("IT", "Lampedusa", 35.5, 12.6), ("GR", "Lesbos", 39.1, 26.55),
+    ("TR", "Izmir", 38.42, 27.14), ("FR", "Calais", 50.95, 1.86), ("GB", "Dover", 51.13, 1.31),
+    ("DE", "Frankfurt", 50.11, 8.68), ("NL", "Rotterdam", 51.92, 4.48), ("BE", "Zeebrugge", 51.33, 3.2),
+    ("PL", "Terespol", 52.08, 23.62), ("RO", "Constanta", 44.17, 28.63), ("BG", "Kapitan Andreevo", 41.72, 26.32),
+    ("RS", "Subotica", 46.1, 19.67), ("MK", "Gevgelija", 41.14, 22.5), ("CY", "Larnaca", 34.92, 33.63),
+    ("MR", "Nouadhibou", 20.94, -17.04), ("SD", "Port Sudan", 19.6, 37.2), ("ET", "Addis Ababa", 9.0, 38.75),
+];
+/// Nationalities of the people counted.
+const NATIONALITIES: [&str; 16] = [
+    "SN", "GM", "ML", "GN", "NG", "CI", "SY", "AF", "ER", "SO", "SD", "BD", "PK", "MA", "EG", "ET",
+];
+/// Kinds, weighted by repetition, each with a typical note.
+#[rustfmt::skip]
+const KINDS: [(&str, &str); 10] = [
+    ("sea_departure", "pirogue intercepted at departure"), ("sea_departure", "boat stopped by the coast guard"),
+    ("land_border", "lorry stopped at the border crossing"), ("land_border", "hidden compartment found in a van"),
+    ("air_border", "forged documents found at passport control"), ("premises", "raid on a nightclub after a tip-off"),
+    ("checkpoint", "bus checked at a road checkpoint"), ("checkpoint", "joint patrol with the gendarmerie"),
+    ("online", "advertisements traced online"), ("other", "referral from a non-governmental organisation"),
+];
+/// Forms of exploitation.
+#[rustfmt::skip]
+const EXPLOITATION: [&str; 5] = ["sexual_exploitation", "forced_labour", "forced_begging", "forced_criminality", "child_labour"];
+/// A positive number from the environment, or `default`.
+fn env_or(name: &str, default: usize) -> usize {
+    let value = std::env::var(name).ok().and_then(|v| v.parse().ok());
+    value.filter(|&v| v > 0).unwrap_or(default)
+}
+
+/// Marsaglia's xorshift64: deterministic, good enough for test data.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `lo..=hi` (`lo` when `hi < lo`).
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        if hi <= lo {
+            return lo;
+        }
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+
+    /// True `percent` times in a hundred.
+    fn chance(&mut self, percent: i64) -> bool {
+        self.range(0, 99) < percent
+    }
+
+    /// `lo..=hi` distinct entries of `from`.
+    fn distinct<'a>(&mut self, from: &[&'a str], lo: i64, hi: i64) -> Vec<&'a str> {
+        let mut pool = from.to_vec();
+        (0..(self.range(lo, hi) as usize).min(pool.len()))
+            .map(|_| pool.swap_remove(self.range(0, pool.len() as i64 - 1) as usize))
+            .collect()
+    }
+}
+
+/// Splits up to `total` among `keys` (some may stay unknown).
+fn split(rng: &mut XorShift, total: i64, keys: &[&str]) -> Value {
+    let mut left = total - rng.range(0, total / 10);
+    let mut map = serde_json::Map::new();
+    for (i, key) in keys.iter().enumerate() {
+        let share = rng.range(0, left / 2 + 1).min(left);
+        let n = if i + 1 == keys.len() { left } else { share };
+        left -= n;
+        map.insert((*key).to_string(), json!(n));
+    }
+    Value::Object(map)
+}
+
+/// One realistic batch item, number `i`.
+fn interception_item(rng: &mut XorShift, i: usize) -> Value {
+    let (country, place, lat, lon) = COUNTRIES[rng.range(0, 29) as usize];
+    let (kind, note) = KINDS[rng.range(0, 9) as usize];
+    let mut item = json!({
+        "country": country, "external_ref": format!("{country}-2025-{i:07}"), "kind": kind,
+        "occurred_at": format!("2025-09-{:02}T{:02}:{:02}:00Z", rng.range(1, 30), rng.range(0, 23), rng.range(0, 59)),
+        "location": if rng.chance(70) { json!({"place": place, "lat": lat, "lon": lon}) } else { json!({"place": place}) },
+        "arrests": rng.range(0, 8), "investigations_opened": rng.range(0, 3),
+    });
+    if rng.chance(75) {
+        let total = rng.range(1, if kind == "sea_departure" { 300 } else { 40 });
+        let female = rng.range(0, total / 2);
+        let nationalities = rng.distinct(&NATIONALITIES, 2, 4);
+        item["migrants"] = json!({"total": total, "children": rng.range(0, total / 4), "female": female,
+            "male": total - female - rng.range(0, total / 10), "by_nationality": split(rng, total, &nationalities)});
+    }
+    if rng.chance(30) {
+        let total = rng.range(1, 20);
+        let female = rng.range(0, total);
+        let nationalities = rng.distinct(&NATIONALITIES, 1, 2);
+        let forms = rng.distinct(&EXPLOITATION, 1, 2);
+        item["victims"] = json!({"total": total, "children": rng.range(0, total), "female": female,
+            "male": total - female, "by_nationality": split(rng, total, &nationalities),
+            "by_exploitation": split(rng, total, &forms)});
+    } else if rng.chance(50) {
+        item["victims"] = json!({"total": 0});
+    }
+    let seizures: Vec<Value> = (0..rng.range(0, 3))
+        .map(|_| match rng.range(0, 5) {
+            0 => json!({"category": "cash", "quantity": rng.range(100, 50_000), "unit": "EUR"}),
+            1 => json!({"category": "cash", "quantity": rng.range(100, 50_000), "unit": "USD"}),
+            2 => json!({"category": "drugs", "quantity": rng.range(5, 2000) as f64 / 10.0, "unit": "kg"}),
+            3 => json!({"category": "vehicles", "quantity": rng.range(1, 4)}),
+            4 => json!({"category": "documents", "quantity": rng.range(1, 30)}),
+            _ => json!({"category": "vessels", "quantity": 1}),
+        })
+        .collect();
+    item["seizures"] = json!(seizures);
+    if rng.chance(80) {
+        item["notes"] = json!(note);
+    }
+    item
+}
+/// A tiny blocking HTTP/1.1 client over one keep-alive connection.
+struct Client {
+    writer: TcpStream,
+    reader: BufReader<TcpStream>,
+    host: String,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> io::Result<Client> {
+        let writer = TcpStream::connect(addr)?;
+        writer.set_nodelay(true)?;
+        let reader = BufReader::new(writer.try_clone()?);
+        let host = addr.to_string();
+        Ok(Client { writer, reader, host })
+    }
+
+    /// Sends one request and reads the status and the body (framed by `Content-Length`).
+    fn send(&mut self, method: &str, path: &str, token: &str, body: &[u8]) -> io::Result<(u16, Vec<u8>)> {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            body.len()
+        );
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        self.writer.write_all(&request)?;
+        let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+        let status = status.ok_or_else(|| bad(format!("bad status line {line:?}")))?;
+        let mut length = None;
+        // Headers up to the empty line (or the end of the stream, which leaves no length).
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line)?;
+            match line.trim_end().split_once(':') {
+                Some((name, value)) if name.eq_ignore_ascii_case("content-length") => {
+                    length = value.trim().parse().ok()
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        let mut body = vec![0; length.ok_or_else(|| bad("response without Content-Length".into()))?];
+        self.reader.read_exact(&mut body)?;
+        Ok((status, body))
+    }
+
+    /// Sends a request that must answer `expected`, returning the JSON body.
+    fn expect(&mut self, method: &str, path: &str, token: &str, body: &[u8], expected: u16) -> Value {
+        let (status, reply) = self.send(method, path, token, body).expect("HTTP exchange");
+        let text: String = String::from_utf8_lossy(&reply).chars().take(600).collect();
+        assert_eq!(status, expected, "{method} {path}: {text}");
+        serde_json::from_slice(&reply).expect("JSON body")
+    }
+}
+
+/// Item number `i`, the same on every run whichever thread makes it: a generator seeded by `i`.
+fn item(i: usize) -> Value {
+    let mut rng = XorShift((0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)) | 1);
+    for _ in 0..4 {
+        rng.next();
+    }
+    interception_item(&mut rng, i)
+}
+
+/// Stores items `from..to` under [`OP`] from `threads` threads, [`CHUNK`] per write transaction,
+/// through the service's own batch write (validation, upsert, tally cells, change feed, audit).
+fn load(db: &Database, from: usize, to: usize, threads: usize) -> Duration {
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2025, 9, d).expect("a September day");
+    let window = interception::window(day(1), day(30));
+    let writer = Writer {
+        sub: "bench-loader".into(),
+        jti: "bench".into(),
+    };
+    let chunks: Vec<(usize, usize)> = (from..to).step_by(CHUNK).map(|s| (s, (s + CHUNK).min(to))).collect();
+    let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let began = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                db.with_conn(|conn| {
+                    while let Some(&(lo, hi)) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let submissions: Vec<Submission> = (lo..hi)
+                            .enumerate()
+                            .map(|(index, i)| {
+                                let input: InterceptionInput = serde_json::from_value(item(i)).expect("input shape");
+                                let checked = input.check(None, window).expect("generated item is valid");
+                                Submission {
+                                    index,
+                                    country: checked.country,
+                                    external_ref: checked.external_ref,
+                                    request: Request::Put(Box::new(checked.content)),
+                                    if_match: IfMatch::Absent,
+                                }
+                            })
+                            .collect();
+                        conn.write(|conn| {
+                            for (index, outcome) in
+                                opcoord::db::interceptions::write_many(conn, OP, submissions, &writer)?
+                            {
+                                outcome.unwrap_or_else(|e| panic!("item {} of chunk {lo}: {e}", index));
+                            }
+                            Ok(())
+                        })?;
+                        let stored = done.fetch_add(hi - lo, Ordering::Relaxed) + hi - lo;
+                        if stored % 100_000 < CHUNK {
+                            let secs = began.elapsed().as_secs_f64();
+                            println!(
+                                "    loaded {stored:>9} more ({:>9} in all) in {secs:>6.0} s ({:.0} items/s)",
+                                from + stored,
+                                stored as f64 / secs
+                            );
+                        }
+                    }
+                    Ok(())
+                })
+                .expect("load interceptions")
+            });
+        }
+    });
+    began.elapsed()
+}
+
+/// Runs `f` on the PostgreSQL connection of a pooled one.
+fn with_pg<T>(db: &Database, f: impl FnOnce(&mut PgConnection) -> T) -> T {
+    db.with_conn(|conn| match conn {
+        DbConn::Postgres(c) => Ok(f(c)),
+        _ => panic!("PostgreSQL only"),
+    })
+    .expect("a connection")
+}
+
+/// A row of the plain `GROUP BY`.
+#[derive(QueryableByName)]
+struct CountrySum {
+    #[diesel(sql_type = Text)]
+    country: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    total: Option<i64>,
+}
+
+/// Runs the plain `GROUP BY` `warmup` times untimed, then `runs` times timed, on one connection.
+/// Returns the nonzero totals per country and the durations.
+fn group_by(db: &Database, warmup: usize, runs: usize) -> (BTreeMap<String, i64>, Vec<Duration>) {
+    with_pg(db, |c| {
+        let query = || diesel::sql_query(GROUP_BY).bind::<Text, _>(OP);
+        let mut rows: Vec<CountrySum> = Vec::new();
+        for _ in 0..warmup {
+            rows = query().load(c).expect("GROUP BY");
+        }
+        let times = (0..runs)
+            .map(|_| {
+                let began = Instant::now();
+                rows = query().load(c).expect("GROUP BY");
+                began.elapsed()
+            })
+            .collect();
+        let totals = rows
+            .into_iter()
+            .filter_map(|r| r.total.filter(|&v| v != 0).map(|v| (r.country, v)))
+            .collect();
+        (totals, times)
+    })
+}
+
+/// Derived per-country figures of a tallies answer (nonzero only).
+fn api_totals(report: &Value) -> BTreeMap<String, i64> {
+    let rows = report["countries"].as_array().expect("countries");
+    rows.iter()
+        .filter(|r| r["metric"] == "victims_safeguarded")
+        .map(|r| {
+            (
+                r["country"].as_str().expect("country").to_string(),
+                r["derived"].as_i64().expect("derived"),
+            )
+        })
+        .filter(|(_, v)| *v != 0)
+        .collect()
+}
+
+/// Sequential requests on one keep-alive connection: `warmup` untimed, then `count` timed.
+fn latencies(addr: SocketAddr, token: &str, path: &str, warmup: usize, count: usize) -> Vec<Duration> {
+    let mut client = Client::connect(addr).expect("connect");
+    for _ in 0..warmup {
+        let (status, _) = client.send("GET", path, token, b"").expect("HTTP exchange");
+        assert_eq!(status, 200, "GET {path}");
+    }
+    (0..count)
+        .map(|_| {
+            let began = Instant::now();
+            let (status, _) = client.send("GET", path, token, b"").expect("HTTP exchange");
+            let took = began.elapsed();
+            assert_eq!(status, 200, "GET {path}");
+            took
+        })
+        .collect()
+}
+
+/// Requests per second of `GET path` from `clients` keep-alive connections for `secs` seconds.
+fn rps(addr: SocketAddr, token: &str, path: &str, clients: usize, secs: u64) -> f64 {
+    let start = Barrier::new(clients + 1);
+    let total = AtomicUsize::new(0);
+    let elapsed = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..clients)
+            .map(|_| {
+                s.spawn(|| {
+                    let client = Client::connect(addr);
+                    start.wait(); // even on failure, so the others are not left waiting
+                    let mut client = client.expect("connect to the service");
+                    // A warm-up request, then until the deadline.
+                    client.send("GET", path, token, b"").expect("HTTP exchange");
+                    let deadline = Instant::now() + Duration::from_secs(secs);
+                    let mut n = 0;
+                    while Instant::now() < deadline {
+                        let (status, _) = client.send("GET", path, token, b"").expect("HTTP exchange");
+                        assert_eq!(status, 200, "GET {path}");
+                        n += 1;
+                    }
+                    total.fetch_add(n, Ordering::Relaxed);
+                })
+            })
+            .collect();
+        start.wait();
+        let began = Instant::now();
+        workers.into_iter().for_each(|w| w.join().expect("client thread"));
+        began.elapsed()
+    });
+    total.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64()
+}
+
+/// Median and 99th percentile (nearest rank), in milliseconds.
+fn summary(times: &[Duration]) -> (f64, f64) {
+    let mut ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    ms.sort_by(f64::total_cmp);
+    let n = ms.len();
+    let median = (ms[(n - 1) / 2] + ms[n / 2]) / 2.0;
+    let p99 = ms[((n * 99).div_ceil(100)).max(1) - 1];
+    (median, p99)
+}
+
+/// What one size gave.
+struct Measured {
+    size: usize,
+    load_secs: f64,
+    cells: i64,
+    bytes: usize,
+    api: (f64, f64),
+    sql: (f64, f64),
+    health_rps: f64,
+    tallies_rps: f64,
+}
+
+/// Starts the service, grows the operation through the sizes and measures each.
+fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
+    let requests = env_or("BENCH_REQUESTS", 300);
+    let sql_runs = env_or("BENCH_SQL_RUNS", 20);
+    let clients = env_or("BENCH_CLIENTS", 8);
+    let secs = env_or("BENCH_SECONDS", 5) as u64;
+    let threads = env_or("BENCH_LOAD_THREADS", 2);
+    println!("requests={requests} sql_runs={sql_runs} clients={clients} seconds={secs} load_threads={threads}");
+    let db = Database::open(&settings).expect("open the database");
+    db.with_conn(migrate::run_pending).expect("migrate");
+    let auth = Arc::new(Auth::from_settings(&settings, true).expect("keys"));
+    let token = {
+        let claims = auth.claims(
+            "bench",
+            &Scope::set_of(ALL_SCOPES),
+            &Access::All,
+            &Access::All,
+            3600 * 6,
+        );
+        auth.sign(&claims).expect("sign")
+    };
+    let state = AppState {
+        db: db.clone(),
+        settings: settings.clone(),
+        auth,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let mut server = actix_web::HttpServer::new(move || opcoord::app(state.clone()));
+            if settings.workers > 0 {
+                server = server.workers(settings.workers);
+            }
+            let server = server.bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
+            let addr = server.addrs()[0];
+            let running = server.run();
+            tx.send((addr, running.handle())).expect("hand over the handle");
+            running.await.expect("server");
+        })
+    });
+    let (addr, handle) = rx.recv().expect("server started");
+    let body = json!({"id": OP, "name": "Benchmark tallies", "status": "active",
+                      "starts_on": "2025-09-01", "ends_on": "2025-09-30"});
+    Client::connect(addr)
+        .expect("connect")
+        .expect("POST", "/v1/operations", &token, body.to_string().as_bytes(), 201);
+
+    let mut results = Vec::new();
+    let mut loaded = 0;
+    for &size in sizes {
+        println!("size {size}:");
+        let took = load(&db, loaded, size, threads);
+        let load_secs = took.as_secs_f64();
+        println!(
+            "  loaded {} items in {load_secs:.1} s ({:.0} items/s)",
+            size - loaded,
+            (size - loaded) as f64 / load_secs
+        );
+        loaded = size;
+        let count = db
+            .with_conn(|conn| {
+                let query = t::interceptions.filter(t::operation_id.eq(OP)).count();
+                Ok(opcoord::on_backend!(conn, c => query.get_result::<i64>(c))?)
+            })
+            .expect("count rows");
+        assert_eq!(count, size as i64, "rows stored");
+        if size <= 10_000 {
+            let differences = db
+                .with_conn(|conn| opcoord::db::tallies::verify(conn, OP))
+                .expect("verify");
+            assert!(
+                differences.is_empty(),
+                "cells differ from the records: {:?}",
+                &differences[..differences.len().min(5)]
+            );
+            println!("  verify: every tally cell agrees with the records");
+        }
+        // Fresh planner statistics after the bulk load (not timed).
+        with_pg(&db, |c| {
+            c.batch_execute("ANALYZE interceptions; ANALYZE tally_cells")
+                .expect("ANALYZE")
+        });
+        let cells = with_pg(&db, |c| {
+            use opcoord::db::schema::tally_cells;
+            tally_cells::table
+                .filter(tally_cells::operation_id.eq(OP))
+                .count()
+                .get_result::<i64>(c)
+                .expect("cells")
+        });
+
+        // a. API latency, and its answer.
+        let mut client = Client::connect(addr).expect("connect");
+        let report = client.expect("GET", TALLIES, &token, b"", 200);
+        let bytes = report.to_string().len();
+        drop(client);
+        let api_times = latencies(addr, &token, TALLIES, 30, requests);
+        let api = summary(&api_times);
+        println!(
+            "  API    median {:>9.3} ms   p99 {:>9.3} ms   ({requests} requests, answer {bytes} bytes)",
+            api.0, api.1
+        );
+        // b. The plain GROUP BY, same answer.
+        let (sql_totals, sql_times) = group_by(&db, 3, sql_runs);
+        assert_eq!(api_totals(&report), sql_totals, "API and GROUP BY totals per country");
+        let sql = summary(&sql_times);
+        println!(
+            "  SQL    median {:>9.3} ms   p99 {:>9.3} ms   ({sql_runs} runs; same totals per country as the API)",
+            sql.0, sql.1
+        );
+        // c. Throughput against /healthz.
+        let health_rps = rps(addr, &token, "/healthz", clients, secs);
+        let tallies_rps = rps(addr, &token, TALLIES, clients, secs);
+        println!(
+            "  RPS    /healthz {health_rps:>9.0}   tallies {tallies_rps:>9.0}   ({clients} clients, {secs} s each)"
+        );
+        results.push(Measured {
+            size,
+            load_secs,
+            cells,
+            bytes,
+            api,
+            sql,
+            health_rps,
+            tallies_rps,
+        });
+    }
+    actix_web::rt::System::new().block_on(handle.stop(true));
+    server.join().expect("server thread");
+    results
+}
+
+fn main() {
+    let Some(admin_url) = std::env::var("BENCH_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        eprintln!("tallies: PostgreSQL only; set BENCH_DATABASE_URL (see docs/BENCHMARKS.md). Nothing measured.");
+        return;
+    };
+    let mut sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,100000,1000000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("BENCH_SIZES: numbers separated by commas"))
+        .filter(|&n| n > 0)
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("tallies: nproc={nproc} sizes={sizes:?} chunk={CHUNK}");
+
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut settings = Settings::defaults().expect("default settings");
+    settings.data_dir = dir.path().join("data").to_string_lossy().into_owned();
+    settings.pool_size = 16;
+    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(&admin_url).expect("connect to BENCH_DATABASE_URL");
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .expect("create schema");
+    let glue = if admin_url.contains('?') { '&' } else { '?' };
+    settings.database_url = format!("{admin_url}{glue}options=-csearch_path%3D{schema}");
+    let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(settings, &sizes)));
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .expect("drop schema");
+    let results = results.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+
+    println!("\n     items   load s    cells  answer B   API med ms   API p99 ms   SQL med ms   SQL p99 ms   SQL/API   /healthz RPS   tallies RPS   ratio");
+    for m in &results {
+        println!(
+            "{:>10} {:>8.1} {:>8} {:>9} {:>12.3} {:>12.3} {:>12.3} {:>12.3} {:>9.0} {:>14.0} {:>13.0} {:>7.2}",
+            m.size,
+            m.load_secs,
+            m.cells,
+            m.bytes,
+            m.api.0,
+            m.api.1,
+            m.sql.0,
+            m.sql.1,
+            m.sql.0 / m.api.0,
+            m.health_rps,
+            m.tallies_rps,
+            m.tallies_rps / m.health_rps
+        );
+    }
+    if let (Some(first), Some(last)) = (results.first(), results.last()) {
+        let growth = last.api.0 / first.api.0;
+        let met = |ok: bool| if ok { "met" } else { "NOT met" };
+        println!("\ngoals:");
+        println!(
+            "  API median at {} within 1.5x of at {}: {growth:.2}x, {}",
+            last.size,
+            first.size,
+            met(growth <= 1.5)
+        );
+        let speedup = last.sql.0 / last.api.0;
+        println!(
+            "  API at least 100x faster than GROUP BY at {}: {speedup:.0}x, {}",
+            last.size,
+            met(speedup >= 100.0)
+        );
+        for m in &results {
+            let ratio = m.tallies_rps / m.health_rps;
+            println!(
+                "  tallies RPS at least half of /healthz at {}: {ratio:.2}, {}",
+                m.size,
+                met(ratio >= 0.5)
+            );
+        }
+    }
+}
