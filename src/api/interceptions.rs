@@ -506,6 +506,7 @@ pub async fn get_interception(
         (status = 404, response = super::problems::NotFound),
         (status = 409, response = super::problems::Conflict),
         (status = 412, response = super::problems::PreconditionFailed),
+        (status = 422, response = super::problems::Unprocessable),
         (status = 503, response = super::problems::Unavailable),
     )
 )]

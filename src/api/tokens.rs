@@ -85,6 +85,7 @@ pub async fn issue_token(
         (status = 200, description = "The token is revoked", body = Revocation),
         (status = 401, response = super::problems::Unauthorized),
         (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
         (status = 503, response = super::problems::Unavailable),
     )
 )]
