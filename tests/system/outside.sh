@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Property-based tests from the outside: schemathesis against a served demo operation, with a
-# secretariat token and with a national unit's token, checking every operation of the committed
-# openapi/openapi.json for server errors and for status codes, content types and bodies that
-# the document does not declare. Usage: tests/system/fuzz.sh [DATABASE_URL]
-# (default: a SQLite file in a temporary folder). Exits non-zero on any failure.
+# The API seen from outside, against a served demo operation:
+# 1. schemathesis with a secretariat token and with a national unit's token, checking every
+#    operation of the committed openapi/openapi.json for server errors and for status codes,
+#    content types and bodies that the document does not declare;
+# 2. a client generated from the same document by openapi-python-client, driven through a real
+#    scenario (tests/system/client_scenario.py) with no hand-written HTTP.
+# Usage: tests/system/outside.sh [DATABASE_URL] (default: a SQLite file in a temporary folder).
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -39,6 +42,15 @@ for who in secretariat national; do
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "$examples" --seed 20251125 --workers 2 --no-color || status=1
 done
+echo "==> a generated client drives a scenario"
+openapi-python-client generate --path "$root/openapi/openapi.json" --meta none --output-path "$work/client/opcoord_client" > "$work/generate.log" 2>&1 \
+  || { cat "$work/generate.log" >&2; exit 1; }
+if grep -qi "warning\|error" "$work/generate.log"; then
+  echo "openapi-python-client complained about the document:" >&2
+  cat "$work/generate.log" >&2
+  status=1
+fi
+PYTHONPATH="$work/client" python3 "$root/tests/system/client_scenario.py" "http://127.0.0.1:$port" "$admin" || status=1
 if grep -q " 500 \| 503 " "$work/serve.log"; then
   echo "the server answered 5xx:" >&2
   grep " 500 \| 503 " "$work/serve.log" | head -5 >&2
