@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failing test should panic
 
+mod cli;
 mod common;
 
 mod audit;
