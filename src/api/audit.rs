@@ -68,7 +68,7 @@ pub async fn list_audit_entries(
     let entries = state
         .db
         .run(move |conn| {
-            db::operations::get(conn, &op)?;
+            db::operations::require_exists(conn, &op)?;
             db::audit::list(conn, &op, countries.as_deref(), after, limit)
         })
         .await?;

@@ -439,7 +439,7 @@ pub async fn list_interceptions(
     let rows = state
         .db
         .run(move |conn| {
-            db::operations::get(conn, &op)?;
+            db::operations::require_exists(conn, &op)?;
             db::interceptions::list(conn, &op, &filter, limit + 1)
         })
         .await?;

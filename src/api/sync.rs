@@ -80,7 +80,7 @@ pub async fn list_changes(
     let page = state
         .db
         .run(move |conn| {
-            db::operations::get(conn, &op)?;
+            db::operations::require_exists(conn, &op)?;
             db::changes::list(conn, &op, countries.as_deref(), after, limit)
         })
         .await?;
@@ -123,7 +123,7 @@ pub async fn get_sync_digest(
     let (count, digest) = state
         .db
         .run(move |conn| {
-            db::operations::get(conn, &op)?;
+            db::operations::require_exists(conn, &op)?;
             db::interceptions::digest(conn, &op, &code)
         })
         .await?;

@@ -160,7 +160,7 @@ pub async fn get_tallies(
         .db
         .run(move |conn| {
             conn.snapshot(|conn| {
-                db::operations::get(conn, &op)?;
+                db::operations::require_exists(conn, &op)?;
                 let seq = db::tallies::feed_position(conn)?;
                 let names: Vec<&str> = metrics.iter().map(|m| m.as_str()).collect();
                 let mut dimensions = vec![TOTAL, Dimension::Category.as_str()];

@@ -130,7 +130,7 @@ pub async fn list_units(
     let rows = state
         .db
         .run(move |conn| {
-            db::operations::get(conn, &operation_id)?;
+            db::operations::require_exists(conn, &operation_id)?;
             db::units::list(conn, &operation_id, &filter, limit + 1)
         })
         .await?;

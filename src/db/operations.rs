@@ -103,6 +103,12 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<Operation> {
     with_participation(conn, vec![row])?.pop().ok_or_else(|| not_found(id))
 }
 
+/// 404 unless the operation exists; cheaper than [`get`] (no participation) for reads that
+/// only need to know it is there.
+pub fn require_exists(conn: &mut DbConn, id: &str) -> Result<()> {
+    find_row(conn, id)?.map(|_| ()).ok_or_else(|| not_found(id))
+}
+
 /// Lists operations by id after `after`, at most `limit` of them, only those in `only` if given.
 pub fn list(conn: &mut DbConn, only: Option<&[String]>, after: Option<&str>, limit: i64) -> Result<Vec<Operation>> {
     let rows: Vec<OperationRow> = on_backend!(conn, c => {
