@@ -6,13 +6,16 @@
 //! `BENCH_ROUNDS` (3), `BENCH_SETUP_SQL` (run after the migrations). See docs/BENCHMARKS.md.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+#[path = "common.rs"]
+mod common;
+
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
+use common::*;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -27,142 +30,11 @@ use serde_json::{json, Value};
 
 /// Items per HTTP batch and per raw transaction.
 const BATCH: usize = 500;
-/// Every scope, for the secretariat token.
-const ALL_SCOPES: &str = "operations:read operations:write units:write interceptions:read interceptions:write \
-    tallies:read tallies:write audit:read tokens:issue";
-/// Reporting countries: code, a place, its latitude and longitude.
-#[rustfmt::skip]
-const COUNTRIES: [(&str, &str, f64, f64); 30] = [
-    ("SN", "Mbour", 14.42, -16.96), ("GM", "Banjul", 13.45, -16.58), ("ML", "Bamako", 12.64, -8.0),
-    ("NE", "Agadez", 16.97, 7.99), ("NG", "Lagos", 6.45, 3.39), ("GH", "Accra", 5.6, -0.19),
-    ("CI", "Abidjan", 5.35, -4.0), ("MA", "Tanger", 35.77, -5.8), ("DZ", "Oran", 35.7, -0.63),
-    ("TN", "Sfax", 34.74, 10.76), ("LY", "Zuwara", 32.93, 12.08), ("EG", "Alexandria", 31.2, 29.92),
-    ("ES", "Algeciras", 36.13, -5.45), ("IT", "Lampedusa", 35.5, 12.6), ("GR", "Lesbos", 39.1, 26.55),
-    ("TR", "Izmir", 38.42, 27.14), ("FR", "Calais", 50.95, 1.86), ("GB", "Dover", 51.13, 1.31),
-    ("DE", "Frankfurt", 50.11, 8.68), ("NL", "Rotterdam", 51.92, 4.48), ("BE", "Zeebrugge", 51.33, 3.2),
-    ("PL", "Terespol", 52.08, 23.62), ("RO", "Constanta", 44.17, 28.63), ("BG", "Kapitan Andreevo", 41.72, 26.32),
-    ("RS", "Subotica", 46.1, 19.67), ("MK", "Gevgelija", 41.14, 22.5), ("CY", "Larnaca", 34.92, 33.63),
-    ("MR", "Nouadhibou", 20.94, -17.04), ("SD", "Port Sudan", 19.6, 37.2), ("ET", "Addis Ababa", 9.0, 38.75),
-];
-/// Nationalities of the people counted.
-const NATIONALITIES: [&str; 16] = [
-    "SN", "GM", "ML", "GN", "NG", "CI", "SY", "AF", "ER", "SO", "SD", "BD", "PK", "MA", "EG", "ET",
-];
-/// Kinds, weighted by repetition, each with a typical note.
-#[rustfmt::skip]
-const KINDS: [(&str, &str); 10] = [
-    ("sea_departure", "pirogue intercepted at departure"), ("sea_departure", "boat stopped by the coast guard"),
-    ("land_border", "lorry stopped at the border crossing"), ("land_border", "hidden compartment found in a van"),
-    ("air_border", "forged documents found at passport control"), ("premises", "raid on a nightclub after a tip-off"),
-    ("checkpoint", "bus checked at a road checkpoint"), ("checkpoint", "joint patrol with the gendarmerie"),
-    ("online", "advertisements traced online"), ("other", "referral from a non-governmental organisation"),
-];
-/// Forms of exploitation.
-#[rustfmt::skip]
-const EXPLOITATION: [&str; 5] = ["sexual_exploitation", "forced_labour", "forced_begging", "forced_criminality", "child_labour"];
-
 /// Run parameters, from the environment.
 struct Params {
     items: usize,
     clients: usize,
     rounds: usize,
-}
-
-/// A positive number from the environment, or `default`.
-fn env_or(name: &str, default: usize) -> usize {
-    let value = std::env::var(name).ok().and_then(|v| v.parse().ok());
-    value.filter(|&v| v > 0).unwrap_or(default)
-}
-
-/// Marsaglia's xorshift64: deterministic, good enough for test data.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A number in `lo..=hi` (`lo` when `hi < lo`).
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo {
-            return lo;
-        }
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-
-    /// True `percent` times in a hundred.
-    fn chance(&mut self, percent: i64) -> bool {
-        self.range(0, 99) < percent
-    }
-
-    /// `lo..=hi` distinct entries of `from`.
-    fn distinct<'a>(&mut self, from: &[&'a str], lo: i64, hi: i64) -> Vec<&'a str> {
-        let mut pool = from.to_vec();
-        (0..(self.range(lo, hi) as usize).min(pool.len()))
-            .map(|_| pool.swap_remove(self.range(0, pool.len() as i64 - 1) as usize))
-            .collect()
-    }
-}
-
-/// Splits up to `total` among `keys` (some may stay unknown).
-fn split(rng: &mut XorShift, total: i64, keys: &[&str]) -> Value {
-    let mut left = total - rng.range(0, total / 10);
-    let mut map = serde_json::Map::new();
-    for (i, key) in keys.iter().enumerate() {
-        let share = rng.range(0, left / 2 + 1).min(left);
-        let n = if i + 1 == keys.len() { left } else { share };
-        left -= n;
-        map.insert((*key).to_string(), json!(n));
-    }
-    Value::Object(map)
-}
-
-/// One realistic batch item, number `i`.
-fn interception_item(rng: &mut XorShift, i: usize) -> Value {
-    let (country, place, lat, lon) = COUNTRIES[rng.range(0, 29) as usize];
-    let (kind, note) = KINDS[rng.range(0, 9) as usize];
-    let mut item = json!({
-        "country": country, "external_ref": format!("{country}-2025-{i:07}"), "kind": kind,
-        "occurred_at": format!("2025-09-{:02}T{:02}:{:02}:00Z", rng.range(1, 30), rng.range(0, 23), rng.range(0, 59)),
-        "location": if rng.chance(70) { json!({"place": place, "lat": lat, "lon": lon}) } else { json!({"place": place}) },
-        "arrests": rng.range(0, 8), "investigations_opened": rng.range(0, 3),
-    });
-    if rng.chance(75) {
-        let total = rng.range(1, if kind == "sea_departure" { 300 } else { 40 });
-        let female = rng.range(0, total / 2);
-        let nationalities = rng.distinct(&NATIONALITIES, 2, 4);
-        item["migrants"] = json!({"total": total, "children": rng.range(0, total / 4), "female": female,
-            "male": total - female - rng.range(0, total / 10), "by_nationality": split(rng, total, &nationalities)});
-    }
-    if rng.chance(30) {
-        let total = rng.range(1, 20);
-        let female = rng.range(0, total);
-        let nationalities = rng.distinct(&NATIONALITIES, 1, 2);
-        let forms = rng.distinct(&EXPLOITATION, 1, 2);
-        item["victims"] = json!({"total": total, "children": rng.range(0, total), "female": female,
-            "male": total - female, "by_nationality": split(rng, total, &nationalities),
-            "by_exploitation": split(rng, total, &forms)});
-    } else if rng.chance(50) {
-        item["victims"] = json!({"total": 0});
-    }
-    let seizures: Vec<Value> = (0..rng.range(0, 3))
-        .map(|_| match rng.range(0, 5) {
-            0 => json!({"category": "cash", "quantity": rng.range(100, 50_000), "unit": "EUR"}),
-            1 => json!({"category": "cash", "quantity": rng.range(100, 50_000), "unit": "USD"}),
-            2 => json!({"category": "drugs", "quantity": rng.range(5, 2000) as f64 / 10.0, "unit": "kg"}),
-            3 => json!({"category": "vehicles", "quantity": rng.range(1, 4)}),
-            4 => json!({"category": "documents", "quantity": rng.range(1, 30)}),
-            _ => json!({"category": "vessels", "quantity": 1}),
-        })
-        .collect();
-    item["seizures"] = json!(seizures);
-    if rng.chance(80) {
-        item["notes"] = json!(note);
-    }
-    item
 }
 
 /// Checks an item with the service's own rules: the content the API would store.
@@ -249,65 +121,6 @@ fn upsert_chunk(conn: &mut DbConn, chunk: &[NewRow]) -> opcoord::error::Result<(
         }
     }
     Ok(())
-}
-
-/// A tiny blocking HTTP/1.1 client over one keep-alive connection.
-struct Client {
-    writer: TcpStream,
-    reader: BufReader<TcpStream>,
-    host: String,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> io::Result<Client> {
-        let writer = TcpStream::connect(addr)?;
-        writer.set_nodelay(true)?;
-        let reader = BufReader::new(writer.try_clone()?);
-        let host = addr.to_string();
-        Ok(Client { writer, reader, host })
-    }
-
-    /// Sends one request and reads the status and the body (framed by `Content-Length`).
-    fn send(&mut self, method: &str, path: &str, token: &str, body: &[u8]) -> io::Result<(u16, Vec<u8>)> {
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            self.host,
-            body.len()
-        );
-        let mut request = head.into_bytes();
-        request.extend_from_slice(body);
-        self.writer.write_all(&request)?;
-        let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok());
-        let status = status.ok_or_else(|| bad(format!("bad status line {line:?}")))?;
-        let mut length = None;
-        // Headers up to the empty line (or the end of the stream, which leaves no length).
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line)?;
-            match line.trim_end().split_once(':') {
-                Some((name, value)) if name.eq_ignore_ascii_case("content-length") => {
-                    length = value.trim().parse().ok()
-                }
-                Some(_) => {}
-                None => break,
-            }
-        }
-        let mut body = vec![0; length.ok_or_else(|| bad("response without Content-Length".into()))?];
-        self.reader.read_exact(&mut body)?;
-        Ok((status, body))
-    }
-
-    /// Sends a request that must answer `expected`, returning the JSON body.
-    fn expect(&mut self, method: &str, path: &str, token: &str, body: &[u8], expected: u16) -> Value {
-        let (status, reply) = self.send(method, path, token, body).expect("HTTP exchange");
-        let text: String = String::from_utf8_lossy(&reply).chars().take(600).collect();
-        assert_eq!(status, expected, "{method} {path}: {text}");
-        serde_json::from_slice(&reply).expect("JSON body")
-    }
 }
 
 /// Runs `work` on `threads` threads and times it from the moment all of them have passed the
