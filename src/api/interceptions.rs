@@ -115,8 +115,7 @@ pub struct InterceptionPage {
 
 /// Reads and checks the country and reference of a path.
 fn key_of(country: &str, external_ref: &str) -> Result<(String, String)> {
-    let country = country::normalise(country)
-        .ok_or_else(|| Error::bad_parameter("country", format!("`{country}` is not an ISO 3166-1 alpha-2 code")))?;
+    let country = country::parameter("country", country)?;
     let mut errors = Vec::new();
     interception::check_external_ref(external_ref, "external_ref", &mut errors);
     if let Some(error) = errors.pop() {
@@ -420,9 +419,7 @@ pub async fn list_interceptions(
         .transpose()?;
     let countries = match query.country.as_deref() {
         Some(code) => {
-            let code = country::normalise(code).ok_or_else(|| {
-                Error::bad_parameter("country", format!("`{code}` is not an ISO 3166-1 alpha-2 code"))
-            })?;
+            let code = country::parameter("country", code)?;
             caller.require_country(&code)?;
             Some(vec![code])
         }

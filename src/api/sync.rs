@@ -112,12 +112,7 @@ pub async fn get_sync_digest(
 ) -> Result<web::Json<Digest>> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsRead, &op)?;
-    let code = country::normalise(&query.country).ok_or_else(|| {
-        Error::bad_parameter(
-            "country",
-            format!("`{}` is not an ISO 3166-1 alpha-2 code", query.country),
-        )
-    })?;
+    let code = country::parameter("country", &query.country)?;
     caller.require_country(&code)?;
     let country = code.clone();
     let (count, digest) = state

@@ -111,11 +111,6 @@ pub struct ReportingStatus {
     pub late: Vec<String>,
 }
 
-fn parse_country(code: &str) -> Result<String> {
-    crate::domain::country::normalise(code)
-        .ok_or_else(|| Error::bad_parameter("country", format!("`{code}` is not an ISO 3166-1 alpha-2 code")))
-}
-
 /// Totals per country and metric: the figure that stands (a country's stated figure where
 /// there is one, else the one derived from its records), both figures beside it, breakdowns,
 /// totals over the countries, and the change-feed position they are current as of. Reads
@@ -147,7 +142,7 @@ pub async fn get_tallies(
     caller.require_in(Scope::TalliesRead, &op)?;
     let countries = match &query.country {
         Some(code) => {
-            let code = parse_country(code)?;
+            let code = crate::domain::country::parameter("country", code)?;
             caller.require_country(&code)?;
             Some(vec![code])
         }
@@ -231,7 +226,7 @@ pub async fn put_reported_tally(
 ) -> Result<HttpResponse> {
     let (op, country, metric) = path.into_inner();
     caller.require_in(Scope::TalliesWrite, &op)?;
-    let country = parse_country(&country)?;
+    let country = crate::domain::country::parameter("country", &country)?;
     caller.require_country(&country)?;
     let metric = Metric::parse(&metric).ok_or_else(|| Error::NotFound(format!("there is no metric `{metric}`")))?;
     let input: ReportedTallyInput = parse_json(&raw.bytes)?;
@@ -285,7 +280,7 @@ pub async fn get_reported_tally(
 ) -> Result<HttpResponse> {
     let (op, country, metric) = path.into_inner();
     caller.require_in(Scope::TalliesRead, &op)?;
-    let country = parse_country(&country)?;
+    let country = crate::domain::country::parameter("country", &country)?;
     caller.require_country(&country)?;
     let metric = Metric::parse(&metric).ok_or_else(|| Error::NotFound(format!("there is no metric `{metric}`")))?;
     let (c, o) = (country.clone(), op.clone());

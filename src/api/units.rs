@@ -114,10 +114,7 @@ pub async fn list_units(
     let country = query
         .country
         .as_deref()
-        .map(|code| {
-            country::normalise(code)
-                .ok_or_else(|| Error::bad_parameter("country", format!("`{code}` is not an ISO 3166-1 alpha-2 code")))
-        })
+        .map(|code| country::parameter("country", code))
         .transpose()?;
     if let Some(country) = &country {
         caller.require_country(country)?;

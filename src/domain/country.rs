@@ -13,6 +13,12 @@ pub fn normalise(code: &str) -> Option<String> {
     rust_iso3166::from_alpha2(&upper).map(|_| upper)
 }
 
+/// Reads a country given in a path or query parameter `name`: normalised, or a 400 naming it.
+pub fn parameter(name: &str, code: &str) -> crate::error::Result<String> {
+    normalise(code)
+        .ok_or_else(|| crate::error::Error::bad_parameter(name, format!("`{code}` is not an ISO 3166-1 alpha-2 code")))
+}
+
 /// Checks a country field, reporting at `pointer` when it is not a known code.
 pub fn check(code: &str, pointer: &str, errors: &mut Vec<FieldError>) -> String {
     match normalise(code) {
