@@ -85,6 +85,9 @@ pub enum Error {
     /// The request conflicts with the state of the resource (409).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A request with the same `Idempotency-Key` is still running; retry after `Retry-After` (409).
+    #[error("in progress: a request with this Idempotency-Key is still being processed; retry shortly")]
+    InProgress,
     /// `If-Match` names a version that is not the current one (412).
     #[error("precondition failed: the current version is {current}")]
     PreconditionFailed {
@@ -96,6 +99,12 @@ pub enum Error {
     PayloadTooLarge {
         /// The limit, in bytes.
         limit: usize,
+    },
+    /// The client did not send the whole body within the configured time (408).
+    #[error("request timeout: the body did not arrive within {secs} seconds")]
+    RequestTimeout {
+        /// The limit, in seconds.
+        secs: u64,
     },
     /// The body is not JSON (415).
     #[error("unsupported media type: {0}")]
@@ -140,8 +149,10 @@ impl Error {
             Error::Forbidden(_) => ("forbidden", "Forbidden"),
             Error::NotFound(_) => ("not-found", "Not found"),
             Error::Conflict(_) => ("conflict", "Conflict"),
+            Error::InProgress => ("in-progress", "Request in progress"),
             Error::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
             Error::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            Error::RequestTimeout { .. } => ("request-timeout", "Request timeout"),
             Error::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Error::Validation(_) => ("validation", "Validation failed"),
             Error::Unavailable(_) => ("unavailable", "Service unavailable"),
@@ -191,9 +202,10 @@ impl ResponseError for Error {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Conflict(_) | Error::InProgress => StatusCode::CONFLICT,
             Error::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -216,6 +228,9 @@ impl ResponseError for Error {
         match self {
             Error::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+            }
+            Error::InProgress => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             Error::Unauthorized(_) => {
                 response.insert_header((

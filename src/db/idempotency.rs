@@ -10,8 +10,10 @@ use crate::on_backend;
 
 /// How long a key is kept (the contract asks for at least 24 hours).
 pub const KEEP_HOURS: i64 = 48;
-/// After this long an unfinished first request is taken to have died, and a retry may run.
-pub const STALE_SECS: i64 = 120;
+/// After this long an unfinished first request is taken to have died (its instance was killed,
+/// or the database went away before the key could be released), and a retry may run. Running
+/// a write twice is safe: the second finds the first's content and reports it unchanged.
+pub const STALE_SECS: i64 = 15;
 
 /// A stored response.
 #[derive(Debug, Clone)]
@@ -70,7 +72,7 @@ pub fn claim(conn: &mut DbConn, owner: &str, key: &str, fingerprint: &str) -> Re
                     .execute(c))?;
                 Ok(Claim::Run)
             }
-            _ => Err(Error::Conflict("a request with this Idempotency-Key is still being processed; retry shortly".into())),
+            _ => Err(Error::InProgress),
         }
     })
 }

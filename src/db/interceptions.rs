@@ -205,6 +205,11 @@ pub fn write_many(
         .iter()
         .map(|s| (s.country.clone(), s.external_ref.clone()))
         .collect();
+    let names: Vec<String> = keys
+        .iter()
+        .map(|(country, external_ref)| format!("interception\u{0}{operation_id}\u{0}{country}\u{0}{external_ref}"))
+        .collect();
+    conn.lock_keys(names.iter().map(String::as_str))?;
     let mut state = load(conn, operation_id, &keys)?;
     let at = now();
     let mut pending = Vec::with_capacity(submissions.len());

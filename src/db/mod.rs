@@ -19,6 +19,8 @@ pub mod units;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
+use diesel::RunQueryDsl;
+use sha2::Digest;
 
 use crate::error::{Error, Result};
 
@@ -72,6 +74,33 @@ impl DbConn {
             DbConn::Postgres(_) => Backend::Postgres,
             DbConn::Sqlite(_) => Backend::Sqlite,
         }
+    }
+
+    /// Serialises concurrent writers of the same logical keys until the end of the current
+    /// write transaction, even for rows that do not exist yet: on PostgreSQL one transaction
+    /// advisory lock per key (a 64-bit digest of its name), taken in sorted order so two batches
+    /// sharing keys cannot deadlock. Without it two instances creating the same record at once
+    /// would both see it missing and both count it. On SQLite `BEGIN IMMEDIATE` already lets
+    /// one writer in at a time, so this does nothing.
+    pub fn lock_keys<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let DbConn::Postgres(c) = self else { return Ok(()) };
+        let mut keys: Vec<i64> = names
+            .into_iter()
+            .map(|name| {
+                let digest = sha2::Sha256::digest(name.as_bytes());
+                i64::from_be_bytes(digest[..8].try_into().unwrap_or_default())
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        // unnest keeps the array's order, so the locks are taken in sorted order.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")
+            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(keys)
+            .execute(c)?;
+        Ok(())
     }
 
     /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.

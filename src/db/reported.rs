@@ -84,6 +84,8 @@ pub fn put(
     writer: &Writer,
 ) -> Result<(WriteResult, ReportedTally)> {
     let hash = input.content_hash();
+    let name = format!("reported\u{0}{operation_id}\u{0}{country}\u{0}{}", metric.as_str());
+    conn.lock_keys([name.as_str()])?;
     let current = current_row(conn, operation_id, country, metric)?;
     match (&current, if_match) {
         (_, IfMatch::Absent) => {}

@@ -240,7 +240,9 @@ db_test!(
             hex::encode(h.finalize())
         };
         app.db.with_conn(|conn| opcoord::db::idempotency::claim(conn, "test", "key-2", &fingerprint)).expect("claim");
-        app.send(send("key-2", body.clone())).await.expect_problem(409);
+        let running = app.send(send("key-2", body.clone())).await.expect_problem(409);
+        assert_eq!(running.body["type"], "urn:opcoord:problem:in-progress");
+        assert_eq!(running.header("retry-after").as_deref(), Some("1"));
         // A failed write gives its key back: the retry runs.
         app.patch(&format!("/v1/operations/{OP}"), None, json!({"status": "closed"})).await.expect(200);
         app.send(send("key-3", body.clone())).await.expect_problem(409);
@@ -359,5 +361,30 @@ db_test!(
         let again = app.send(send("old-key")).await.expect(200);
         assert!(again.header("idempotent-replayed").is_none());
         assert_eq!(again.body["summary"]["unchanged"], 1);
+    }
+);
+
+db_test!(
+    async fn concurrent_writers_of_the_same_new_records_count_them_once(db) {
+        let app = TestApp::start_with(db, |s| s.pool_size = 8).await;
+        app.operation(OP).await;
+        // Four national systems' retries race: the same 40 records, new to the hub, at once.
+        let items: Vec<Value> = (0..40).map(|i| departure("SN", &format!("RACE-{i}"), 5 + i)).collect();
+        let batch = json!({"items": items});
+        let url = format!("/v1/operations/{OP}/interceptions/batch");
+        let pushes = (0..4).map(|_| app.post(&url, batch.clone()));
+        let replies = futures_util::future::join_all(pushes).await;
+        let created: i64 = replies
+            .into_iter()
+            .map(|r| r.expect(200).body["summary"]["created"].as_i64().unwrap_or(-1))
+            .sum();
+        assert_eq!(created, 40, "each record is created by exactly one of the racing batches");
+        let tallies = app.get(&format!("/v1/operations/{OP}/tallies?metric=interceptions")).await.expect(200);
+        assert_eq!(tallies.body["totals"][0]["value"], 40);
+        let feed = changes(&app, 0).await;
+        let versions: Vec<i64> = feed["changes"].as_array().expect("changes").iter().filter(|c| c["entity"] == "interception").map(|c| c["version"].as_i64().unwrap_or(0)).collect();
+        assert_eq!(versions, vec![1; 40], "one change per record");
+        let differences = app.db.with_conn(|conn| opcoord::db::tallies::verify(conn, OP)).expect("verify");
+        assert!(differences.is_empty(), "{differences:?}");
     }
 );
