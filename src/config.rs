@@ -22,6 +22,12 @@ pub struct Settings {
     pub workers: usize,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// Milliseconds a client has to send the request line and headers (0: no limit).
+    pub header_timeout_ms: u64,
+    /// Seconds a client has to send the whole request body.
+    pub body_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open (0: closed after each response).
+    pub keep_alive_secs: u64,
     /// SQLite path or `file:` URI, or a `postgres://` URL.
     pub database_url: String,
     /// Seconds requests in flight may take to finish after SIGTERM.
@@ -91,6 +97,9 @@ impl Settings {
         }
         if self.body_limit_bytes < 1024 {
             return refuse("body_limit_bytes", "must be at least 1024");
+        }
+        if self.body_timeout_secs == 0 {
+            return refuse("body_timeout_secs", "must be at least 1");
         }
         if self.db_timeout_secs == 0 {
             return refuse("db_timeout_secs", "must be at least 1");

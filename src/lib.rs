@@ -20,6 +20,9 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::KeepAlive;
 
 use crate::api::extract::BodyLimit;
 use crate::auth::Auth;
@@ -69,10 +72,14 @@ pub fn app(
     >,
 > {
     let limit = state.settings.body_limit_bytes;
+    let body_timeout = Duration::from_secs(state.settings.body_timeout_secs);
     let (app, spec) = App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(limit))
-        .app_data(BodyLimit(limit))
+        .app_data(BodyLimit {
+            bytes: limit,
+            timeout: body_timeout,
+        })
         .app_data(web::PathConfig::default().error_handler(|err, _| {
             log::debug!("path not matched: {err}");
             Error::NotFound("no such resource".to_string()).into()
@@ -104,7 +111,13 @@ pub async fn serve(settings: Settings) -> Result<()> {
         settings: settings.clone(),
         auth,
     };
-    let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(settings.shutdown_grace_secs);
+    let mut server = HttpServer::new(move || app(state.clone()))
+        .shutdown_timeout(settings.shutdown_grace_secs)
+        .client_request_timeout(Duration::from_millis(settings.header_timeout_ms))
+        .keep_alive(match settings.keep_alive_secs {
+            0 => KeepAlive::Disabled,
+            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+        });
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }

@@ -2,6 +2,8 @@
 //! the JSON body (415, 413, 400, 422 with pointers), the query string (400 naming the
 //! parameter) and `If-Match`.
 
+use std::time::Duration;
+
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
 use actix_web::http::header;
@@ -15,13 +17,22 @@ use sha2::{Digest, Sha256};
 use crate::domain::version::IfMatch;
 use crate::error::{Error, FieldError};
 
-/// The largest body accepted, in bytes; registered as app data beside actix's `PayloadConfig`.
+/// How large a body may be and how long it may take to arrive; registered as app data beside
+/// actix's `PayloadConfig`.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimit {
+    /// The largest body accepted, in bytes.
+    pub bytes: usize,
+    /// The longest a client may take to send the body once its headers arrived.
+    pub timeout: Duration,
+}
 
 impl Default for BodyLimit {
     fn default() -> BodyLimit {
-        BodyLimit(4 * 1024 * 1024)
+        BodyLimit {
+            bytes: 4 * 1024 * 1024,
+            timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -53,12 +64,19 @@ impl FromRequest for RawJson {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let media = check_media_type(req);
-        let limit = req.app_data::<BodyLimit>().map_or(BodyLimit::default().0, |l| l.0);
+        let limits = req.app_data::<BodyLimit>().copied().unwrap_or_default();
+        let limit = limits.bytes;
         let head = format!("{} {}?{}\n", req.method(), req.path(), req.query_string());
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {
             media?;
-            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+            // A client that trickles its body would hold a worker's connection for ever.
+            let read = actix_web::rt::time::timeout(limits.timeout, body)
+                .await
+                .map_err(|_| Error::RequestTimeout {
+                    secs: limits.timeout.as_secs(),
+                })?;
+            let bytes = read.map_err(|e| match e.as_error::<PayloadError>() {
                 Some(PayloadError::Overflow) => Error::PayloadTooLarge { limit },
                 _ => Error::MalformedJson(format!("the body could not be read: {e}")),
             })?;

@@ -52,6 +52,7 @@ use crate::error::{FieldError, Problem};
             problems::Conflict,
             problems::PreconditionFailed,
             problems::PayloadTooLarge,
+            problems::RequestTimeout,
             problems::UnsupportedMediaType,
             problems::Unprocessable,
             problems::Unavailable,

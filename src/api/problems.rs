@@ -41,6 +41,11 @@ pub struct PreconditionFailed(Problem);
 #[response(content_type = "application/problem+json")]
 pub struct PayloadTooLarge(Problem);
 
+/// The body did not arrive within the configured time (`body_timeout_secs`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct RequestTimeout(Problem);
+
 /// The body is not `application/json`.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]

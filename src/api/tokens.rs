@@ -35,6 +35,7 @@ pub struct Revocation {
         (status = 401, response = super::problems::Unauthorized),
         (status = 403, response = super::problems::Forbidden),
         (status = 409, response = super::problems::Conflict),
+        (status = 408, response = super::problems::RequestTimeout),
         (status = 413, response = super::problems::PayloadTooLarge),
         (status = 415, response = super::problems::UnsupportedMediaType),
         (status = 422, response = super::problems::Unprocessable),
