@@ -196,3 +196,39 @@ impl Client {
         serde_json::from_slice(&reply).expect("JSON body")
     }
 }
+
+/// A server of the real application on a free loopback port, run on its own thread.
+pub struct Served {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Served {
+    /// Serves `state` with `workers` HTTP workers (0: one per core).
+    pub fn start(state: opcoord::AppState, workers: usize) -> Served {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let mut server = actix_web::HttpServer::new(move || opcoord::app(state.clone()));
+                if workers > 0 {
+                    server = server.workers(workers);
+                }
+                let server = server.bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
+                let addr = server.addrs()[0];
+                let running = server.run();
+                tx.send((addr, running.handle())).expect("hand over the handle");
+                running.await.expect("server");
+            })
+        });
+        let (addr, handle) = rx.recv().expect("server started");
+        Served { addr, handle, thread }
+    }
+
+    /// Stops it, letting requests in flight finish.
+    pub fn stop(self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(true));
+        self.thread.join().expect("server thread");
+    }
+}

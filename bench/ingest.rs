@@ -218,26 +218,8 @@ fn run_backend(
         let claims = auth.claims("bench", &Scope::set_of(ALL_SCOPES), &Access::All, &Access::All, 3600);
         auth.sign(&claims).expect("sign")
     };
-    let state = AppState {
-        db: db.clone(),
-        settings: settings.clone(),
-        auth,
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let mut server = actix_web::HttpServer::new(move || opcoord::app(state.clone()));
-            if settings.workers > 0 {
-                server = server.workers(settings.workers);
-            }
-            let server = server.bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
-            let addr = server.addrs()[0];
-            let running = server.run();
-            tx.send((addr, running.handle())).expect("hand over the handle");
-            running.await.expect("server");
-        })
-    });
-    let (addr, handle) = rx.recv().expect("server started");
+    let served = Served::start(AppState::new(db.clone(), settings.clone(), auth), settings.workers);
+    let addr = served.addr;
     let mut rates = Vec::new();
     for round in 1..=params.rounds {
         let (api_op, raw_op) = (format!("bench-api-{round}"), format!("bench-raw-{round}"));
@@ -265,8 +247,7 @@ fn run_backend(
     }
     let (feed, cells) = side_rows(&db, &format!("bench-api-{}", params.rounds));
     println!("  each API run also wrote {feed} change-feed rows and {cells} distinct tally cells");
-    actix_web::rt::System::new().block_on(handle.stop(true));
-    server.join().expect("server thread");
+    served.stop();
     rates
 }
 

@@ -2,7 +2,9 @@
 //! &group_by=nationality` through the real HTTP server, beside a plain SQL `GROUP BY` over the
 //! records giving the same totals per country, and the endpoint's requests per second against
 //! `GET /healthz`, for one operation grown to 10 thousand, 100 thousand and 1 million
-//! interceptions (loaded through `db::interceptions::write_many`, not HTTP).
+//! interceptions (loaded through `db::interceptions::write_many`, not HTTP). Latency is taken on
+//! a server with the tally cache off (`tally_cache_ms = 0`: every request reads the database);
+//! requests per second on one as configured (cache on) and on the uncached one.
 //!
 //! `BENCH_DATABASE_URL=postgres://.. cargo bench --bench tallies`; knobs: `BENCH_SIZES`
 //! (10000,100000,1000000), `BENCH_REQUESTS` (300), `BENCH_SQL_RUNS` (20), `BENCH_CLIENTS` (8),
@@ -238,6 +240,7 @@ struct Measured {
     sql: (f64, f64),
     health_rps: f64,
     tallies_rps: f64,
+    uncached_rps: f64,
 }
 
 /// Starts the service, grows the operation through the sizes and measures each.
@@ -261,26 +264,18 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
         );
         auth.sign(&claims).expect("sign")
     };
-    let state = AppState {
-        db: db.clone(),
-        settings: settings.clone(),
-        auth,
+    // Two servers on the same database: one as configured (answers cached for
+    // `tally_cache_ms`), one with the cache off, so the latency is that of the database path.
+    let cached = Served::start(
+        AppState::new(db.clone(), settings.clone(), auth.clone()),
+        settings.workers,
+    );
+    let uncached_settings = Settings {
+        tally_cache_ms: 0,
+        ..settings.clone()
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let mut server = actix_web::HttpServer::new(move || opcoord::app(state.clone()));
-            if settings.workers > 0 {
-                server = server.workers(settings.workers);
-            }
-            let server = server.bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
-            let addr = server.addrs()[0];
-            let running = server.run();
-            tx.send((addr, running.handle())).expect("hand over the handle");
-            running.await.expect("server");
-        })
-    });
-    let (addr, handle) = rx.recv().expect("server started");
+    let uncached = Served::start(AppState::new(db.clone(), uncached_settings, auth), settings.workers);
+    let addr = uncached.addr;
     let body = json!({"id": OP, "name": "Benchmark tallies", "status": "active",
                       "starts_on": "2025-09-01", "ends_on": "2025-09-30"});
     Client::connect(addr)
@@ -350,11 +345,14 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
             "  SQL    median {:>9.3} ms   p99 {:>9.3} ms   ({sql_runs} runs; same totals per country as the API)",
             sql.0, sql.1
         );
-        // c. Throughput against /healthz.
-        let health_rps = rps(addr, &token, "/healthz", clients, secs);
-        let tallies_rps = rps(addr, &token, TALLIES, clients, secs);
+        // c. Throughput against /healthz of the same (cached, as configured) server, and
+        // the tallies with the cache off.
+        let health_rps = rps(cached.addr, &token, "/healthz", clients, secs);
+        let tallies_rps = rps(cached.addr, &token, TALLIES, clients, secs);
+        let uncached_rps = rps(addr, &token, TALLIES, clients, secs);
         println!(
-            "  RPS    /healthz {health_rps:>9.0}   tallies {tallies_rps:>9.0}   ({clients} clients, {secs} s each)"
+            "  RPS    /healthz {health_rps:>9.0}   tallies {tallies_rps:>9.0}   tallies uncached {uncached_rps:>9.0}   \
+             ({clients} clients, {secs} s each)"
         );
         results.push(Measured {
             size,
@@ -365,10 +363,11 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
             sql,
             health_rps,
             tallies_rps,
+            uncached_rps,
         });
     }
-    actix_web::rt::System::new().block_on(handle.stop(true));
-    server.join().expect("server thread");
+    cached.stop();
+    uncached.stop();
     results
 }
 
@@ -405,10 +404,10 @@ fn main() {
         .expect("drop schema");
     let results = results.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 
-    println!("\n     items   load s    cells  answer B   API med ms   API p99 ms   SQL med ms   SQL p99 ms   SQL/API   /healthz RPS   tallies RPS   ratio");
+    println!("\n     items   load s    cells  answer B   API med ms   API p99 ms   SQL med ms   SQL p99 ms   SQL/API   /healthz RPS   tallies RPS   ratio   uncached RPS   ratio");
     for m in &results {
         println!(
-            "{:>10} {:>8.1} {:>8} {:>9} {:>12.3} {:>12.3} {:>12.3} {:>12.3} {:>9.0} {:>14.0} {:>13.0} {:>7.2}",
+            "{:>10} {:>8.1} {:>8} {:>9} {:>12.3} {:>12.3} {:>12.3} {:>12.3} {:>9.0} {:>14.0} {:>13.0} {:>7.2} {:>14.0} {:>7.3}",
             m.size,
             m.load_secs,
             m.cells,
@@ -420,7 +419,9 @@ fn main() {
             m.sql.0 / m.api.0,
             m.health_rps,
             m.tallies_rps,
-            m.tallies_rps / m.health_rps
+            m.tallies_rps / m.health_rps,
+            m.uncached_rps,
+            m.uncached_rps / m.health_rps
         );
     }
     if let (Some(first), Some(last)) = (results.first(), results.last()) {

@@ -60,6 +60,8 @@ pub struct Settings {
     pub token_max_ttl_days: u32,
     /// Milliseconds between reloads of the revocation list.
     pub revocation_refresh_ms: u64,
+    /// Milliseconds a tally answer may be served again from memory (0: never).
+    pub tally_cache_ms: u64,
 }
 
 impl Settings {

@@ -24,13 +24,15 @@ use std::time::Duration;
 
 use actix_web::http::KeepAlive;
 
+use crate::api::cache::ReportCache;
 use crate::api::extract::BodyLimit;
 use crate::auth::Auth;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::error::{Error, Result};
 
-/// What every request handler shares: the database and the settings.
+/// What every request handler shares: the database, the settings, the token checks and the
+/// cache of tally answers.
 #[derive(Clone)]
 pub struct AppState {
     /// The connection pool.
@@ -39,6 +41,21 @@ pub struct AppState {
     pub settings: Settings,
     /// Keys, token checks and the revocation list.
     pub auth: Arc<Auth>,
+    /// Recent tally answers of this instance (see [`api::cache`]).
+    pub reports: Arc<ReportCache>,
+}
+
+impl AppState {
+    /// The state of one instance, with an empty tally cache sized by `tally_cache_ms`.
+    pub fn new(db: Database, settings: Settings, auth: Arc<Auth>) -> AppState {
+        let reports = Arc::new(ReportCache::new(Duration::from_millis(settings.tally_cache_ms)));
+        AppState {
+            db,
+            settings,
+            auth,
+            reports,
+        }
+    }
 }
 
 /// The OpenAPI document, built from the same routes the server serves.
@@ -106,11 +123,7 @@ pub async fn serve(settings: Settings) -> Result<()> {
         log::info!("applied {applied} migrations");
     }
     let auth = Arc::new(Auth::from_settings(&settings, true)?);
-    let state = AppState {
-        db,
-        settings: settings.clone(),
-        auth,
-    };
+    let state = AppState::new(db, settings.clone(), auth);
     let mut server = HttpServer::new(move || app(state.clone()))
         .shutdown_timeout(settings.shutdown_grace_secs)
         .client_request_timeout(Duration::from_millis(settings.header_timeout_ms))

@@ -8,10 +8,13 @@
 use std::sync::LazyLock;
 use std::time::Instant;
 
+use crate::AppState;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// The request id header.
@@ -126,7 +129,17 @@ pub async fn observe(
     let id = request_id(&req);
     let method = req.method().to_string();
     let started = Instant::now();
-    let mut response = CURRENT_ID.scope(id.clone(), next.call(req)).await?;
+    // A request that may write makes this instance's cached tally answers stale once it is
+    // answered, before the client can read again.
+    let written = match req.method().is_safe() {
+        true => None,
+        false => req.app_data::<web::Data<AppState>>().map(|state| state.reports.clone()),
+    };
+    let response = CURRENT_ID.scope(id.clone(), next.call(req)).await;
+    if let Some(reports) = written {
+        reports.invalidate();
+    }
+    let mut response = response?;
     let route = response
         .request()
         .match_pattern()

@@ -1,6 +1,7 @@
 //! The HTTP API: one file per resource, the routes, and the OpenAPI document they make.
 
 pub mod audit;
+pub mod cache;
 pub mod extract;
 pub mod health;
 pub mod idempotent;

@@ -2,6 +2,7 @@
 //! state outright, and who has reported when.
 
 use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -148,6 +149,24 @@ pub async fn get_tallies(
         }
         None => caller.countries.filter(),
     };
+    let wants_csv = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    // Everything the answer depends on; the checks above have already passed.
+    let key = format!(
+        "{op}\n{:?}\n{:?}\n{:?}\n{wants_csv}",
+        query.metric, query.group_by, countries
+    );
+    let respond = |body: Bytes| match wants_csv {
+        true => HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(body),
+        false => HttpResponse::Ok().content_type("application/json").body(body),
+    };
+    if let Some(body) = state.reports.get(&key) {
+        return Ok(respond(body));
+    }
+    let generation = state.reports.generation();
     let metrics: Vec<Metric> = query.metric.map_or_else(|| Metric::ALL.to_vec(), |m| vec![m]);
     let dimension = query.group_by.and_then(GroupBy::dimension);
     let group_by = query.group_by.map(GroupBy::label);
@@ -170,18 +189,14 @@ pub async fn get_tallies(
             })
         })
         .await?;
-    let wants_csv = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/csv"));
-    Ok(if wants_csv {
-        HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(report::to_csv(&report))
-    } else {
-        HttpResponse::Ok().json(report)
-    })
+    let body = match wants_csv {
+        true => Bytes::from(report::to_csv(&report)),
+        false => Bytes::from(
+            serde_json::to_vec(&report).map_err(|e| Error::Internal(format!("cannot write the tallies: {e}")))?,
+        ),
+    };
+    state.reports.put(key, generation, body.clone());
+    Ok(respond(body))
 }
 
 /// States a country's figure for a metric outright: versioned, idempotent (the same figure

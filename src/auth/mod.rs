@@ -5,6 +5,7 @@ pub mod caller;
 pub mod claims;
 pub mod grant;
 pub mod keys;
+mod verified;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,7 @@ use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
 pub use caller::Caller;
 use claims::{Access, Audience, Claims, Scope};
 use keys::Keyring;
+use verified::VerifiedTokens;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
@@ -43,6 +45,7 @@ pub struct Auth {
     refresh_every: Duration,
     revoked: RwLock<Revoked>,
     refreshing: AtomicBool,
+    verified: VerifiedTokens,
 }
 
 fn invalid(why: &str) -> Error {
@@ -71,6 +74,7 @@ impl Auth {
                 loaded_at: None,
             }),
             refreshing: AtomicBool::new(false),
+            verified: VerifiedTokens::new(settings.token_leeway_secs),
         })
     }
 
@@ -82,6 +86,16 @@ impl Auth {
     /// Checks a token's header, signature and claims (not revocation: see [`Caller`]).
     /// Each failure says which check failed, never what the token holds.
     pub fn verify(&self, token: &str) -> Result<Claims> {
+        if let Some(claims) = self.verified.recall(token) {
+            return Ok(claims);
+        }
+        let claims = self.check(token)?;
+        self.verified.remember(token, &claims);
+        Ok(claims)
+    }
+
+    /// The checks of [`Auth::verify`], done in full.
+    fn check(&self, token: &str) -> Result<Claims> {
         let header = decode_header(token).map_err(|_| invalid("the token is not a JWT with an accepted algorithm"))?;
         let typ_ok = header
             .typ

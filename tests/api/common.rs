@@ -171,11 +171,7 @@ impl TestApp {
         db.with_conn(db::migrate::run_pending)
             .expect("migrate the test database");
         let auth = Arc::new(Auth::from_settings(&settings, true).expect("keys"));
-        let state = AppState {
-            db: db.clone(),
-            settings: settings.clone(),
-            auth: auth.clone(),
-        };
+        let state = AppState::new(db.clone(), settings.clone(), auth.clone());
         let service = test::init_service(opcoord::app(state)).await;
         let service = boxed::service(service.map(|res| res.map_into_boxed_body()));
         let mut app = TestApp {
@@ -208,7 +204,7 @@ impl TestApp {
         adjust(&mut settings);
         let db = Database::open(&settings).expect("open the database again");
         let auth = Arc::new(Auth::from_settings(&settings, false).expect("keys"));
-        let state = AppState { db, settings, auth };
+        let state = AppState::new(db, settings, auth);
         let service = test::init_service(opcoord::app(state)).await;
         Instance {
             service: boxed::service(service.map(|res| res.map_into_boxed_body())),
@@ -327,5 +323,17 @@ impl Instance {
             .await
             .status()
             .as_u16()
+    }
+
+    /// Sends a GET with this bearer token and returns the status and the JSON body.
+    #[allow(dead_code)]
+    pub async fn get_json(&self, token: &str, path: &str) -> (u16, Value) {
+        let request = TestRequest::get()
+            .uri(path)
+            .insert_header(("authorization", format!("Bearer {token}")));
+        let response = test::call_service(&self.service, request.to_request()).await;
+        let status = response.status().as_u16();
+        let body = test::read_body(response).await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 }

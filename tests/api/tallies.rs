@@ -304,3 +304,32 @@ db_test!(
         app.send_as(None, TestRequest::get().uri("/v1/public/operations/no-such-op/tallies")).await.expect_problem(404);
     }
 );
+
+db_test!(
+    async fn cached_answers_see_own_writes_at_once_and_others_within_the_cache_time(db) {
+        let app = TestApp::start_with(db, |s| s.tally_cache_ms = 500).await;
+        app.operation(OP).await;
+        let other = app.second_instance(|_| {}).await;
+        let path = format!("/v1/operations/{OP}/tallies?metric=interceptions");
+        let count = |body: &Value| body["totals"][0]["value"].as_i64().unwrap_or(0);
+        let batch_path = format!("/v1/operations/{OP}/interceptions/batch");
+        let batch = |n: usize| {
+            let items: Vec<Value> = (0..n).map(|i| departure("SN", &format!("C-{n}-{i}"), 5)).collect();
+            json!({"items": items})
+        };
+        assert_eq!(count(&app.get(&path).await.expect(200).body), 0);
+        app.post(&batch_path, batch(1)).await.expect(200);
+        let own = app.get(&path).await.expect(200).body;
+        assert_eq!(count(&own), 1, "a write through this instance is seen at once");
+        let (status, before) = other.get_json(&app.admin, &path).await;
+        assert_eq!((status, count(&before)), (200, 1));
+        app.post(&batch_path, batch(2)).await.expect(200);
+        assert_eq!(count(&app.get(&path).await.expect(200).body), 3);
+        let (_, stale) = other.get_json(&app.admin, &path).await;
+        assert_eq!(stale, before, "the other instance may answer from its cache, with its as_of_seq");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(600)).await;
+        let (_, fresh) = other.get_json(&app.admin, &path).await;
+        assert_eq!(count(&fresh), 3, "within tally_cache_ms the other instance sees the write");
+        assert!(fresh["as_of_seq"].as_i64() > before["as_of_seq"].as_i64());
+    }
+);
