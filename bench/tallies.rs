@@ -8,7 +8,7 @@
 //!
 //! `BENCH_DATABASE_URL=postgres://.. cargo bench --bench tallies`; knobs: `BENCH_SIZES`
 //! (10000,100000,1000000), `BENCH_REQUESTS` (300), `BENCH_SQL_RUNS` (20), `BENCH_CLIENTS` (8),
-//! `BENCH_SECONDS` (5), `BENCH_LOAD_THREADS` (2). See docs/BENCHMARKS.md.
+//! `BENCH_SECONDS` (5), `BENCH_RPS_ROUNDS` (3), `BENCH_LOAD_THREADS` (2). See docs/BENCHMARKS.md.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 #[path = "common.rs"]
@@ -220,6 +220,13 @@ fn rps(addr: SocketAddr, token: &str, path: &str, clients: usize, secs: u64) -> 
     total.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64()
 }
 
+/// The median of a few rates.
+fn median(rates: &mut [f64]) -> f64 {
+    rates.sort_by(f64::total_cmp);
+    let n = rates.len();
+    (rates[(n - 1) / 2] + rates[n / 2]) / 2.0
+}
+
 /// Median and 99th percentile (nearest rank), in milliseconds.
 fn summary(times: &[Duration]) -> (f64, f64) {
     let mut ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1e3).collect();
@@ -249,8 +256,12 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
     let sql_runs = env_or("BENCH_SQL_RUNS", 20);
     let clients = env_or("BENCH_CLIENTS", 8);
     let secs = env_or("BENCH_SECONDS", 5) as u64;
+    let rps_rounds = env_or("BENCH_RPS_ROUNDS", 3).max(1);
     let threads = env_or("BENCH_LOAD_THREADS", 2);
-    println!("requests={requests} sql_runs={sql_runs} clients={clients} seconds={secs} load_threads={threads}");
+    println!(
+        "requests={requests} sql_runs={sql_runs} clients={clients} seconds={secs} rps_rounds={rps_rounds} \
+         load_threads={threads}"
+    );
     let db = Database::open(&settings).expect("open the database");
     db.with_conn(migrate::run_pending).expect("migrate");
     let auth = Arc::new(Auth::from_settings(&settings, true).expect("keys"));
@@ -347,13 +358,21 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
         );
         // c. Throughput against /healthz of the same (cached, as configured) server, and
         // the tallies with the cache off.
-        let health_rps = rps(cached.addr, &token, "/healthz", clients, secs);
-        let tallies_rps = rps(cached.addr, &token, TALLIES, clients, secs);
-        let uncached_rps = rps(addr, &token, TALLIES, clients, secs);
-        println!(
-            "  RPS    /healthz {health_rps:>9.0}   tallies {tallies_rps:>9.0}   tallies uncached {uncached_rps:>9.0}   \
-             ({clients} clients, {secs} s each)"
-        );
+        // Side by side: the three in turn, `rps_rounds` times; medians of each.
+        let (mut health, mut tallies, mut plain) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 1..=rps_rounds {
+            health.push(rps(cached.addr, &token, "/healthz", clients, secs));
+            tallies.push(rps(cached.addr, &token, TALLIES, clients, secs));
+            plain.push(rps(addr, &token, TALLIES, clients, secs));
+            println!(
+                "  RPS    round {round}: /healthz {:>9.0}   tallies {:>9.0}   tallies uncached {:>9.0}   \
+                 ({clients} clients, {secs} s each)",
+                health[round - 1],
+                tallies[round - 1],
+                plain[round - 1]
+            );
+        }
+        let (health_rps, tallies_rps, uncached_rps) = (median(&mut health), median(&mut tallies), median(&mut plain));
         results.push(Measured {
             size,
             load_secs,
