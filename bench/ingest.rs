@@ -35,6 +35,34 @@ struct Params {
     items: usize,
     clients: usize,
     rounds: usize,
+    /// `BENCH_BATCHES=mixed`: batches of consecutive items, every country in each; otherwise
+    /// each batch holds one country's items, as each national system pushes its own results.
+    mixed: bool,
+}
+
+/// The items cut into batches of at most [`BATCH`]. Per country, batches of that country's
+/// items, taken in turn from each country, so concurrent batches come from different national
+/// systems; or, `mixed`, consecutive items whatever their country.
+fn batches(items: &[Value], mixed: bool) -> Vec<Vec<Value>> {
+    if mixed {
+        return items.chunks(BATCH).map(<[Value]>::to_vec).collect();
+    }
+    let mut by_country: std::collections::BTreeMap<&str, Vec<Value>> = std::collections::BTreeMap::new();
+    for item in items {
+        let country = item["country"].as_str().unwrap_or_default();
+        by_country.entry(country).or_default().push(item.clone());
+    }
+    let mut queues: Vec<Vec<Vec<Value>>> = by_country
+        .into_values()
+        .map(|all| all.chunks(BATCH).rev().map(<[Value]>::to_vec).collect())
+        .collect();
+    let mut out = Vec::new();
+    while queues.iter().any(|q| !q.is_empty()) {
+        for queue in &mut queues {
+            out.extend(queue.pop());
+        }
+    }
+    out
 }
 
 /// Checks an item with the service's own rules: the content the API would store.
@@ -262,17 +290,21 @@ fn main() {
         items: env_or("BENCH_ITEMS", 20_000),
         clients: env_or("BENCH_CLIENTS", 4),
         rounds: env_or("BENCH_ROUNDS", 3),
+        mixed: std::env::var("BENCH_BATCHES").is_ok_and(|v| v == "mixed"),
     };
     let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "ingest: nproc={nproc} items={} batch={BATCH} clients={} rounds={}",
-        params.items, params.clients, params.rounds
+        "ingest: nproc={nproc} items={} batch={BATCH} clients={} rounds={} batches={}",
+        params.items,
+        params.clients,
+        params.rounds,
+        if params.mixed { "mixed" } else { "country" }
     );
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let items: Vec<Value> = (0..params.items).map(|i| interception_item(&mut rng, i)).collect();
     let checked: Vec<CheckedInterception> = items.iter().map(check).collect();
-    let bodies: Vec<(usize, String)> = items
-        .chunks(BATCH)
+    let bodies: Vec<(usize, String)> = batches(&items, params.mixed)
+        .iter()
         .map(|chunk| (chunk.len(), json!({ "items": chunk }).to_string()))
         .collect();
     let mb = bodies.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6;

@@ -205,9 +205,11 @@ pub fn write_many(
         .iter()
         .map(|s| (s.country.clone(), s.external_ref.clone()))
         .collect();
-    let names: Vec<String> = keys
+    // One lock per country of the batch, not per record: writers of the same record always share
+    // its country, and two batches of one country would wait on each other's tally cells anyway.
+    let names: std::collections::BTreeSet<String> = keys
         .iter()
-        .map(|(country, external_ref)| format!("interception\u{0}{operation_id}\u{0}{country}\u{0}{external_ref}"))
+        .map(|(country, _)| format!("interceptions\u{0}{operation_id}\u{0}{country}"))
         .collect();
     conn.lock_keys(names.iter().map(String::as_str))?;
     let mut state = load(conn, operation_id, &keys)?;

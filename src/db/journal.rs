@@ -55,6 +55,8 @@ pub fn append(conn: &mut DbConn, feed: &[NewChange], audit: &[NewAudit]) -> Resu
         return Ok(());
     }
     let (n, m) = (feed.len() as i64, audit.len() as i64);
+    // The payload hashes need no number: computed before the lock is taken, not while holding it.
+    let payload_hashes: Vec<String> = audit.iter().map(|new| sha256(&new.payload)).collect();
     // Takes the lock; returns the new counters and the chain's end before this transaction.
     let (change_last, audit_last, mut prev): (i64, i64, String) = on_backend!(conn, c => diesel::update(log_head::table.find(1))
         .set((log_head::change_seq.eq(log_head::change_seq + n), log_head::audit_seq.eq(log_head::audit_seq + m)))
@@ -80,7 +82,7 @@ pub fn append(conn: &mut DbConn, feed: &[NewChange], audit: &[NewAudit]) -> Resu
         on_backend!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
     }
     let mut entries = Vec::with_capacity(audit.len());
-    for (new, seq) in audit.iter().zip(audit_last - m + 1..) {
+    for ((new, payload_sha256), seq) in audit.iter().zip(payload_hashes).zip(audit_last - m + 1..) {
         let mut entry = AuditEntry {
             seq,
             at: at.and_utc(),
@@ -92,7 +94,7 @@ pub fn append(conn: &mut DbConn, feed: &[NewChange], audit: &[NewAudit]) -> Resu
             entity: new.entity.clone(),
             key: new.key.clone(),
             version: new.version,
-            payload_sha256: sha256(&new.payload),
+            payload_sha256,
             prev_hash: prev,
             hash: String::new(),
         };

@@ -158,7 +158,10 @@ pub fn verify(conn: &mut DbConn, operation_id: &str) -> Result<Vec<Difference>> 
     let mut expected: std::collections::BTreeMap<(String, String, String, String), i64> = recomputed
         .into_iter()
         .map(|((country, metric, dimension, bucket), v)| {
-            ((country, metric.to_string(), dimension.to_string(), bucket), v)
+            (
+                (country.into(), metric.to_string(), dimension.to_string(), bucket.into()),
+                v,
+            )
         })
         .collect();
     let mut differences = Vec::new();

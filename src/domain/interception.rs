@@ -103,6 +103,42 @@ pub enum SeizureCategory {
     Other,
 }
 
+impl Exploitation {
+    /// The stored spelling (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exploitation::SexualExploitation => "sexual_exploitation",
+            Exploitation::ForcedLabour => "forced_labour",
+            Exploitation::ForcedCriminality => "forced_criminality",
+            Exploitation::ForcedBegging => "forced_begging",
+            Exploitation::ForcedMarriage => "forced_marriage",
+            Exploitation::OrganRemoval => "organ_removal",
+            Exploitation::ChildLabour => "child_labour",
+            Exploitation::Other => "other",
+        }
+    }
+}
+
+impl SeizureCategory {
+    /// The stored spelling (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeizureCategory::Weapons => "weapons",
+            SeizureCategory::Ammunition => "ammunition",
+            SeizureCategory::Explosives => "explosives",
+            SeizureCategory::MilitaryEquipment => "military_equipment",
+            SeizureCategory::Cash => "cash",
+            SeizureCategory::Drugs => "drugs",
+            SeizureCategory::Vehicles => "vehicles",
+            SeizureCategory::Vessels => "vessels",
+            SeizureCategory::Documents => "documents",
+            SeizureCategory::BankCards => "bank_cards",
+            SeizureCategory::Electronics => "electronics",
+            SeizureCategory::Other => "other",
+        }
+    }
+}
+
 /// Where it happened: a place name and optional coordinates, never an address of a person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -580,4 +616,43 @@ pub struct Interception {
     /// What this request did (write answers only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<WriteResult>,
+}
+
+#[cfg(test)]
+mod spelling {
+    use super::*;
+
+    /// The names the tally cells are keyed by are the JSON names.
+    #[test]
+    fn as_str_is_the_json_name() {
+        let json = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        for form in [
+            Exploitation::SexualExploitation,
+            Exploitation::ForcedLabour,
+            Exploitation::ForcedCriminality,
+            Exploitation::ForcedBegging,
+            Exploitation::ForcedMarriage,
+            Exploitation::OrganRemoval,
+            Exploitation::ChildLabour,
+            Exploitation::Other,
+        ] {
+            assert_eq!(form.as_str(), json(serde_json::json!(form)));
+        }
+        for category in [
+            SeizureCategory::Weapons,
+            SeizureCategory::Ammunition,
+            SeizureCategory::Explosives,
+            SeizureCategory::MilitaryEquipment,
+            SeizureCategory::Cash,
+            SeizureCategory::Drugs,
+            SeizureCategory::Vehicles,
+            SeizureCategory::Vessels,
+            SeizureCategory::Documents,
+            SeizureCategory::BankCards,
+            SeizureCategory::Electronics,
+            SeizureCategory::Other,
+        ] {
+            assert_eq!(category.as_str(), json(serde_json::json!(category)));
+        }
+    }
 }

@@ -3,8 +3,11 @@
 //! write's own transaction, so reading a total never touches the records.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
-use super::interception::{InterceptionContent, MigrantCount, VictimCount};
+use compact_str::CompactString;
+
+use super::interception::InterceptionContent;
 
 /// Seizure quantities are kept in thousandths of their unit, so sums stay exact integers. The
 /// seizures total counts seizure entries; the `category` breakdown holds quantities per
@@ -15,156 +18,120 @@ pub const SEIZURE_SCALE: f64 = 1000.0;
 pub const TOTAL: &str = "";
 
 /// A cell's key within one operation: country, metric, dimension (`""` for the total) and value.
-pub type CellKey = (String, &'static str, &'static str, String);
+/// Country codes and bucket names are short, so `CompactString` keeps them inline: building a key
+/// allocates nothing, which matters when a 1,000-item batch makes tens of thousands of them.
+pub type CellKey = (CompactString, &'static str, &'static str, CompactString);
 
 /// Cell values by key.
 pub type Cells = BTreeMap<CellKey, i64>;
 
-fn add(cells: &mut Cells, country: &str, metric: &'static str, dimension: &'static str, bucket: &str, value: i64) {
-    if value != 0 {
-        *cells
-            .entry((country.to_string(), metric, dimension, bucket.to_string()))
-            .or_insert(0) += value;
-    }
+/// Adds one interception's counts, times a sign, into a set of cells.
+struct Adder<'a> {
+    cells: &'a mut Cells,
+    country: CompactString,
+    sign: i64,
 }
 
-/// Adds a metric's total and its `kind` and `day` breakdowns.
-fn counted(cells: &mut Cells, country: &str, metric: &'static str, content: &InterceptionContent, value: i64) {
-    add(cells, country, metric, TOTAL, TOTAL, value);
-    add(cells, country, metric, "kind", content.kind.as_str(), value);
-    add(
-        cells,
-        country,
-        metric,
-        "day",
-        &content.occurred_at.format("%Y-%m-%d").to_string(),
-        value,
-    );
-}
-
-/// The person breakdowns: age group, sex and nationality, each summing to the total.
-#[allow(clippy::too_many_arguments)]
-fn people(
-    cells: &mut Cells,
-    country: &str,
-    metric: &'static str,
-    total: i64,
-    children: Option<i64>,
-    female: Option<i64>,
-    male: Option<i64>,
-    by_nationality: &BTreeMap<String, i64>,
-) {
-    match children {
-        Some(children) => {
-            add(cells, country, metric, "age_group", "child", children);
-            add(cells, country, metric, "age_group", "adult", total - children);
+impl Adder<'_> {
+    fn add(&mut self, metric: &'static str, dimension: &'static str, bucket: &str, value: i64) {
+        if value != 0 {
+            *self
+                .cells
+                .entry((self.country.clone(), metric, dimension, CompactString::from(bucket)))
+                .or_insert(0) += self.sign * value;
         }
-        None => add(cells, country, metric, "age_group", "unknown", total),
     }
-    let (f, m) = (female.unwrap_or(0), male.unwrap_or(0));
-    add(cells, country, metric, "sex", "female", f);
-    add(cells, country, metric, "sex", "male", m);
-    add(cells, country, metric, "sex", "unknown", total - f - m);
-    let mut known = 0;
-    for (code, n) in by_nationality {
-        add(cells, country, metric, "nationality", code, *n);
-        known += n;
-    }
-    add(cells, country, metric, "nationality", "unknown", total - known);
-}
 
-fn migrants(cells: &mut Cells, country: &str, content: &InterceptionContent, m: &MigrantCount) {
-    counted(cells, country, "migrants_detected", content, m.total);
-    people(
-        cells,
-        country,
-        "migrants_detected",
-        m.total,
-        m.children,
-        m.female,
-        m.male,
-        &m.by_nationality,
-    );
-}
-
-fn victims(cells: &mut Cells, country: &str, content: &InterceptionContent, v: &VictimCount) {
-    const METRIC: &str = "victims_safeguarded";
-    counted(cells, country, METRIC, content, v.total);
-    people(
-        cells,
-        country,
-        METRIC,
-        v.total,
-        v.children,
-        v.female,
-        v.male,
-        &v.by_nationality,
-    );
-    let mut known = 0;
-    for (form, n) in &v.by_exploitation {
-        let name = serde_json::to_value(form)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        add(cells, country, METRIC, "exploitation", &name, *n);
-        known += n;
+    /// A metric's total and its `kind` and `day` breakdowns.
+    fn counted(&mut self, metric: &'static str, kind: &str, day: &str, value: i64) {
+        self.add(metric, TOTAL, TOTAL, value);
+        self.add(metric, "kind", kind, value);
+        self.add(metric, "day", day, value);
     }
-    add(cells, country, METRIC, "exploitation", "unknown", v.total - known);
+
+    /// The person breakdowns: age group, sex and nationality, each summing to the total.
+    fn people(
+        &mut self,
+        metric: &'static str,
+        total: i64,
+        (children, female, male): (Option<i64>, Option<i64>, Option<i64>),
+        by_nationality: &BTreeMap<String, i64>,
+    ) {
+        match children {
+            Some(children) => {
+                self.add(metric, "age_group", "child", children);
+                self.add(metric, "age_group", "adult", total - children);
+            }
+            None => self.add(metric, "age_group", "unknown", total),
+        }
+        let (f, m) = (female.unwrap_or(0), male.unwrap_or(0));
+        self.add(metric, "sex", "female", f);
+        self.add(metric, "sex", "male", m);
+        self.add(metric, "sex", "unknown", total - f - m);
+        let mut known = 0;
+        for (code, n) in by_nationality {
+            self.add(metric, "nationality", code, *n);
+            known += n;
+        }
+        self.add(metric, "nationality", "unknown", total - known);
+    }
 }
 
 /// Adds what one interception counts, times `sign` (1 to add it, -1 to take it out).
 pub fn add_interception(cells: &mut Cells, country: &str, content: &InterceptionContent, sign: i64) {
-    let mut own = Cells::new();
-    counted(&mut own, country, "interceptions", content, 1);
+    let mut to = Adder {
+        cells,
+        country: CompactString::from(country),
+        sign,
+    };
+    let kind = content.kind.as_str();
+    let mut day = CompactString::default();
+    // `occurred_at` is UTC: its date is the day bucket (`YYYY-MM-DD`).
+    let _ = write!(day, "{}", content.occurred_at.date_naive());
+    to.counted("interceptions", kind, &day, 1);
     if let Some(m) = &content.migrants {
-        migrants(&mut own, country, content, m);
-    }
-    if let Some(v) = &content.victims {
-        victims(&mut own, country, content, v);
-    }
-    counted(&mut own, country, "arrests", content, content.arrests);
-    counted(
-        &mut own,
-        country,
-        "investigations_opened",
-        content,
-        content.investigations_opened,
-    );
-    add(
-        &mut own,
-        country,
-        "seizures",
-        TOTAL,
-        TOTAL,
-        content.seizures.len() as i64,
-    );
-    for seizure in &content.seizures {
-        let category = serde_json::to_value(seizure.category)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let bucket = match &seizure.unit {
-            Some(unit) => format!("{category}:{unit}"),
-            None => category,
-        };
-        add(
-            &mut own,
-            country,
-            "seizures",
-            "category",
-            &bucket,
-            (seizure.quantity * SEIZURE_SCALE).round() as i64,
+        to.counted("migrants_detected", kind, &day, m.total);
+        to.people(
+            "migrants_detected",
+            m.total,
+            (m.children, m.female, m.male),
+            &m.by_nationality,
         );
     }
-    for (key, value) in own {
-        *cells.entry(key).or_insert(0) += sign * value;
+    if let Some(v) = &content.victims {
+        const METRIC: &str = "victims_safeguarded";
+        to.counted(METRIC, kind, &day, v.total);
+        to.people(METRIC, v.total, (v.children, v.female, v.male), &v.by_nationality);
+        let mut known = 0;
+        for (form, n) in &v.by_exploitation {
+            to.add(METRIC, "exploitation", form.as_str(), *n);
+            known += n;
+        }
+        to.add(METRIC, "exploitation", "unknown", v.total - known);
+    }
+    to.counted("arrests", kind, &day, content.arrests);
+    to.counted("investigations_opened", kind, &day, content.investigations_opened);
+    to.add("seizures", TOTAL, TOTAL, content.seizures.len() as i64);
+    for seizure in &content.seizures {
+        let mut bucket = CompactString::from(seizure.category.as_str());
+        if let Some(unit) = &seizure.unit {
+            bucket.push(':');
+            bucket.push_str(unit);
+        }
+        let quantity = (seizure.quantity * SEIZURE_SCALE).round() as i64;
+        to.add("seizures", "category", &bucket, quantity);
     }
 }
 
 /// Adds the officers a unit deploys (only an active unit counts), times `sign`.
 pub fn add_officers(cells: &mut Cells, country: &str, officers: i64, active: bool, sign: i64) {
     if active {
-        add(cells, country, "officers_deployed", TOTAL, TOTAL, sign * officers);
+        Adder {
+            cells,
+            country: CompactString::from(country),
+            sign,
+        }
+        .add("officers_deployed", TOTAL, TOTAL, officers);
     }
 }
 
