@@ -264,9 +264,10 @@ impl From<DieselError> for Error {
     }
 }
 
-/// Whether a database message says the server went away or the file is busy, which a retry cures.
+/// Whether a database message says the server went away, the file is busy or a write statement ran
+/// out of time: what a retry cures.
 pub fn is_lost_connection(message: &str) -> bool {
-    const SIGNS: [&str; 7] = [
+    const SIGNS: [&str; 8] = [
         "server closed the connection",
         "terminating connection",
         "connection to server",
@@ -274,6 +275,7 @@ pub fn is_lost_connection(message: &str) -> bool {
         "could not receive data",
         "database is locked",
         "the database system is shutting down",
+        "canceling statement due to statement timeout",
     ];
     SIGNS.iter().any(|sign| message.contains(sign))
 }

@@ -114,15 +114,18 @@ where
             idempotency::claim(conn, &o, &k, &fingerprint)
         })
         .await?;
-    if let Claim::Replay(stored) = claim {
-        let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-        return Ok(Reply {
-            status,
-            body: stored.body,
-            etag: stored.etag,
+    let claimed_at = match claim {
+        Claim::Run(at) => at,
+        Claim::Replay(stored) => {
+            let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+            return Ok(Reply {
+                status,
+                body: stored.body,
+                etag: stored.etag,
+            }
+            .into_response(true));
         }
-        .into_response(true));
-    }
+    };
     match write().await {
         Ok(reply) => {
             let stored = Stored {
@@ -132,12 +135,16 @@ where
             };
             state
                 .db
-                .run(move |conn| idempotency::finish(conn, &owner, &key, &stored))
+                .run(move |conn| idempotency::finish(conn, &owner, &key, claimed_at, &stored))
                 .await?;
             Ok(reply.into_response(false))
         }
         Err(error) => {
-            if let Err(release) = state.db.run(move |conn| idempotency::release(conn, &owner, &key)).await {
+            if let Err(release) = state
+                .db
+                .run(move |conn| idempotency::release(conn, &owner, &key, claimed_at))
+                .await
+            {
                 log::warn!("could not release an idempotency key after a failed write: {release}");
             }
             Err(error)

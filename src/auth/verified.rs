@@ -33,7 +33,10 @@ impl VerifiedTokens {
     pub fn recall(&self, token: &str) -> Option<Claims> {
         let now = chrono::Utc::now().timestamp();
         let tokens = self.tokens.read().ok()?;
-        tokens.get(token).filter(|c| now <= c.exp + self.leeway).cloned()
+        tokens
+            .get(token)
+            .filter(|c| now <= c.exp.saturating_add(self.leeway))
+            .cloned()
     }
 
     /// Remembers a token that passed verification.
@@ -41,7 +44,7 @@ impl VerifiedTokens {
         let Ok(mut tokens) = self.tokens.write() else { return };
         if tokens.len() >= MAX_TOKENS {
             let now = chrono::Utc::now().timestamp();
-            tokens.retain(|_, c| now <= c.exp + self.leeway);
+            tokens.retain(|_, c| now <= c.exp.saturating_add(self.leeway));
             if tokens.len() >= MAX_TOKENS {
                 tokens.clear();
             }

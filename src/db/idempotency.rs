@@ -29,8 +29,10 @@ pub struct Stored {
 /// What to do with a request that carries a key.
 #[derive(Debug)]
 pub enum Claim {
-    /// The key is new (or its first request died): run the request.
-    Run,
+    /// The key is new (or its first request died): run the request. The time the claim was
+    /// made identifies it: [`finish`] and [`release`] act only on their own claim, so a run that
+    /// was taken over cannot overwrite or delete the claim of the run that took over.
+    Run(NaiveDateTime),
     /// The key has a finished response for the same request: send it again.
     Replay(Stored),
 }
@@ -51,7 +53,7 @@ pub fn claim(conn: &mut DbConn, owner: &str, key: &str, fingerprint: &str) -> Re
             .do_nothing()
             .execute(c))?;
         if inserted == 1 {
-            return Ok(Claim::Run);
+            return Ok(Claim::Run(at));
         }
         type Row = (String, Option<i32>, Option<String>, Option<String>, NaiveDateTime);
         let (stored_fingerprint, status, response, etag, created_at): Row = on_backend!(conn, c => idempotency_keys::table
@@ -70,16 +72,16 @@ pub fn claim(conn: &mut DbConn, owner: &str, key: &str, fingerprint: &str) -> Re
                 on_backend!(conn, c => diesel::update(idempotency_keys::table.find((owner, key)))
                     .set(idempotency_keys::created_at.eq(at))
                     .execute(c))?;
-                Ok(Claim::Run)
+                Ok(Claim::Run(at))
             }
             _ => Err(Error::InProgress),
         }
     })
 }
 
-/// Stores the response of a claimed key.
-pub fn finish(conn: &mut DbConn, owner: &str, key: &str, stored: &Stored) -> Result<()> {
-    on_backend!(conn, c => diesel::update(idempotency_keys::table.find((owner, key)))
+/// Stores the response of a key claimed at `claimed_at`.
+pub fn finish(conn: &mut DbConn, owner: &str, key: &str, claimed_at: NaiveDateTime, stored: &Stored) -> Result<()> {
+    on_backend!(conn, c => diesel::update(idempotency_keys::table.find((owner, key)).filter(idempotency_keys::created_at.eq(claimed_at)))
         .set((
             idempotency_keys::status.eq(Some(i32::from(stored.status))),
             idempotency_keys::response.eq(Some(&stored.body)),
@@ -89,9 +91,12 @@ pub fn finish(conn: &mut DbConn, owner: &str, key: &str, stored: &Stored) -> Res
     Ok(())
 }
 
-/// Gives a key up after its request failed, so a retry runs it again.
-pub fn release(conn: &mut DbConn, owner: &str, key: &str) -> Result<()> {
-    on_backend!(conn, c => diesel::delete(idempotency_keys::table.find((owner, key)).filter(idempotency_keys::status.is_null())).execute(c))?;
+/// Gives a key claimed at `claimed_at` up after its request failed, so a retry runs it again.
+pub fn release(conn: &mut DbConn, owner: &str, key: &str, claimed_at: NaiveDateTime) -> Result<()> {
+    on_backend!(conn, c => diesel::delete(idempotency_keys::table.find((owner, key))
+        .filter(idempotency_keys::status.is_null())
+        .filter(idempotency_keys::created_at.eq(claimed_at)))
+        .execute(c))?;
     Ok(())
 }
 

@@ -96,8 +96,8 @@ impl DbConn {
         if keys.is_empty() {
             return Ok(());
         }
-        // unnest keeps the array's order, so the locks are taken in sorted order.
-        diesel::sql_query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")
+        // Locks taken in sorted order, so two writers sharing keys cannot deadlock.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS s")
             .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(keys)
             .execute(c)?;
         Ok(())
@@ -106,8 +106,12 @@ impl DbConn {
     /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
     /// On SQLite the transaction is `BEGIN IMMEDIATE`, so a writer takes the file lock at once
     /// (waiting up to the busy timeout) instead of failing when it upgrades a read lock.
+    ///
+    /// On PostgreSQL no statement of a write may run longer than 5 s (a lock wait included): a
+    /// stalled write ends in 503 well before its idempotency key may be taken over
+    /// ([`idempotency::STALE_SECS`]). On SQLite the busy timeout bounds the wait for the lock.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        self.transaction("BEGIN", "BEGIN IMMEDIATE", f)
+        self.transaction("BEGIN; SET LOCAL statement_timeout = 5000", "BEGIN IMMEDIATE", f)
     }
 
     /// Runs `f` in a read-only transaction that sees one snapshot of the database, so several

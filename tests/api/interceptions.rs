@@ -388,3 +388,31 @@ db_test!(
         assert!(differences.is_empty(), "{differences:?}");
     }
 );
+
+db_test!(
+    async fn a_taken_over_idempotency_claim_cannot_finish_or_release_the_new_one(db) {
+        use diesel::prelude::*;
+        use opcoord::db::idempotency::{self, Claim, Stored};
+        use opcoord::db::schema::idempotency_keys;
+        let app = TestApp::start(db).await;
+        let claim = |app: &TestApp| app.db.with_conn(|conn| idempotency::claim(conn, "sub", "k", "fp"));
+        let Ok(Claim::Run(first)) = claim(&app) else { panic!("a new key runs") };
+        // The first run stalls past the hold: a retry takes the key over.
+        let past = first - chrono::Duration::seconds(idempotency::STALE_SECS + 5);
+        app.db
+            .with_conn(|conn| {
+                let aged = diesel::update(idempotency_keys::table).set(idempotency_keys::created_at.eq(past));
+                Ok(opcoord::on_backend!(conn, c => aged.execute(c))?)
+            })
+            .expect("age the claim");
+        let Ok(Claim::Run(second)) = claim(&app) else { panic!("a stale claim is taken over") };
+        let stored = |status: u16| Stored { status, body: "{}".into(), etag: None };
+        // The superseded run can neither release nor finish the new claim...
+        app.db.with_conn(|conn| idempotency::release(conn, "sub", "k", past)).expect("release");
+        app.db.with_conn(|conn| idempotency::finish(conn, "sub", "k", past, &stored(201))).expect("finish");
+        assert!(matches!(claim(&app), Err(opcoord::error::Error::InProgress)), "still the second run's");
+        // ...while the run that holds it can.
+        app.db.with_conn(|conn| idempotency::finish(conn, "sub", "k", second, &stored(200))).expect("finish");
+        assert!(matches!(claim(&app), Ok(Claim::Replay(s)) if s.status == 200));
+    }
+);
