@@ -232,3 +232,22 @@ impl Served {
         self.thread.join().expect("server thread");
     }
 }
+
+/// Runs `f` with a URL of a fresh schema `bench_<uuid>` in the PostgreSQL database at
+/// `admin_url`, and drops the schema afterwards, also when `f` panics.
+pub fn in_fresh_schema<T>(admin_url: &str, f: impl FnOnce(String) -> T) -> T {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = diesel::PgConnection::establish(admin_url).expect("connect to BENCH_DATABASE_URL");
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .expect("create schema");
+    let glue = if admin_url.contains('?') { '&' } else { '?' };
+    let url = format!("{admin_url}{glue}options=-csearch_path%3D{schema}");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(url)));
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .expect("drop schema");
+    result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}

@@ -325,21 +325,11 @@ fn main() {
 
     if let Some(admin_url) = std::env::var("BENCH_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         println!("postgres:");
-        let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&admin_url).expect("connect to BENCH_DATABASE_URL");
-        admin
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .expect("create schema");
-        let glue = if admin_url.contains('?') { '&' } else { '?' };
-        let mut postgres = base("postgres");
-        postgres.database_url = format!("{admin_url}{glue}options=-csearch_path%3D{schema}");
-        let rates = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let rates = in_fresh_schema(&admin_url, |url| {
+            let mut postgres = base("postgres");
+            postgres.database_url = url;
             run_backend(postgres, &params, &bodies, &checked)
-        }));
-        admin
-            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-            .expect("drop schema");
-        let rates = rates.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        });
         table.push(("postgres", rates));
     }
 

@@ -410,18 +410,10 @@ fn main() {
     let mut settings = Settings::defaults().expect("default settings");
     settings.data_dir = dir.path().join("data").to_string_lossy().into_owned();
     settings.pool_size = 16;
-    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::establish(&admin_url).expect("connect to BENCH_DATABASE_URL");
-    admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .expect("create schema");
-    let glue = if admin_url.contains('?') { '&' } else { '?' };
-    settings.database_url = format!("{admin_url}{glue}options=-csearch_path%3D{schema}");
-    let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(settings, &sizes)));
-    admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .expect("drop schema");
-    let results = results.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let results = in_fresh_schema(&admin_url, |url| {
+        settings.database_url = url;
+        run(settings, &sizes)
+    });
 
     println!("\n     items   load s    cells  answer B   API med ms   API p99 ms   SQL med ms   SQL p99 ms   SQL/API   /healthz RPS   tallies RPS   ratio   uncached RPS   ratio");
     for m in &results {

@@ -316,13 +316,7 @@ pub struct Instance {
 impl Instance {
     /// Sends a GET with this bearer token and returns the status.
     pub async fn get_status(&self, token: &str, path: &str) -> u16 {
-        let request = TestRequest::get()
-            .uri(path)
-            .insert_header(("authorization", format!("Bearer {token}")));
-        test::call_service(&self.service, request.to_request())
-            .await
-            .status()
-            .as_u16()
+        self.get_json(token, path).await.0
     }
 
     /// Sends a GET with this bearer token and returns the status and the JSON body.
