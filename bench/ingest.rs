@@ -101,10 +101,10 @@ impl NewRow {
             operation_id: op.to_string(),
             country: checked.country.clone(),
             external_ref: checked.external_ref.clone(),
-            kind: content.kind.as_str(),
-            occurred_at: content.occurred_at.naive_utc(),
-            body: content.canonical_json(),
-            content_hash: content.content_hash(),
+            kind: content.content.kind.as_str(),
+            occurred_at: content.content.occurred_at.naive_utc(),
+            body: content.json.clone(),
+            content_hash: content.hash.clone(),
             version: 1,
             deleted: false,
             reported_by_sub: "bench",
@@ -214,16 +214,28 @@ fn stored(db: &Database, op: &str) -> i64 {
     .expect("count rows")
 }
 
-/// Rows the API wrote besides the interceptions of an operation: change-feed rows, tally cells.
-fn side_rows(db: &Database, op: &str) -> (i64, i64) {
-    use opcoord::db::schema::{changes, tally_cells};
+/// Rows the API wrote besides the interceptions of an operation: commits (one per batch),
+/// audit entries and tally cells.
+fn side_rows(db: &Database, op: &str) -> (i64, i64, i64) {
+    use opcoord::db::schema::{audit_log, commits, tally_cells};
     db.with_conn(|conn| {
         Ok(opcoord::on_backend!(conn, c => (
-            changes::table.filter(changes::operation_id.eq(op)).count().get_result::<i64>(c)?,
+            commits::table.filter(commits::operation_id.eq(op)).count().get_result::<i64>(c)?,
+            audit_log::table.filter(audit_log::operation_id.eq(op)).count().get_result::<i64>(c)?,
             tally_cells::table.filter(tally_cells::operation_id.eq(op)).count().get_result::<i64>(c)?,
         )))
     })
-    .expect("count change-feed rows and tally cells")
+    .expect("count commits, audit entries and tally cells")
+}
+
+/// The peak resident memory of this process so far (the service runs in it), in MB.
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// Starts the service on a free 127.0.0.1 port on a thread of its own; runs the rounds; stops it.
@@ -273,8 +285,9 @@ fn run_backend(
         println!("  round {round}: API {api:>9.0} items/s   raw {raw:>9.0} items/s");
         rates.push((api, raw));
     }
-    let (feed, cells) = side_rows(&db, &format!("bench-api-{}", params.rounds));
-    println!("  each API run also wrote {feed} change-feed rows and {cells} distinct tally cells");
+    let (commits, audit, cells) = side_rows(&db, &format!("bench-api-{}", params.rounds));
+    println!("  each API run also wrote {commits} commits, {audit} audit entries and {cells} distinct tally cells");
+    println!("  peak resident memory of the benchmark process (service, clients and data): {:.0} MB", peak_rss_mb());
     served.stop();
     rates
 }

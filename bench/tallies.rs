@@ -2,7 +2,7 @@
 //! &group_by=nationality` through the real HTTP server, beside a plain SQL `GROUP BY` over the
 //! records giving the same totals per country, and the endpoint's requests per second against
 //! `GET /healthz`, for one operation grown to 10 thousand, 100 thousand and 1 million
-//! interceptions (loaded through `db::interceptions::write_many`, not HTTP). Latency is taken on
+//! interceptions (loaded through the write use case `service::interceptions::push`, not HTTP). Latency is taken on
 //! a server with the tally cache off (`tally_cache_ms = 0`: every request reads the database);
 //! requests per second on one as configured (cache on) and on the uncached one.
 //!
@@ -27,11 +27,12 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use opcoord::auth::claims::{Access, Scope};
 use opcoord::auth::Auth;
 use opcoord::config::Settings;
-use opcoord::db::interceptions::{Request, Submission, Writer};
 use opcoord::db::schema::interceptions::dsl as t;
 use opcoord::db::{migrate, Database, DbConn};
-use opcoord::domain::interception::{self, InterceptionInput};
+use opcoord::domain::audit::Writer;
+use opcoord::domain::interception::InterceptionInput;
 use opcoord::domain::version::IfMatch;
+use opcoord::service::interceptions::{push, Item};
 use opcoord::AppState;
 use serde_json::{json, Value};
 
@@ -58,8 +59,6 @@ fn item(i: usize) -> Value {
 /// Stores items `from..to` under [`OP`] from `threads` threads, [`CHUNK`] per write transaction,
 /// through the service's own batch write (validation, upsert, tally cells, change feed, audit).
 fn load(db: &Database, from: usize, to: usize, threads: usize) -> Duration {
-    let day = |d| chrono::NaiveDate::from_ymd_opt(2025, 9, d).expect("a September day");
-    let window = interception::window(day(1), day(30));
     let writer = Writer {
         sub: "bench-loader".into(),
         jti: "bench".into(),
@@ -72,28 +71,22 @@ fn load(db: &Database, from: usize, to: usize, threads: usize) -> Duration {
             s.spawn(|| {
                 db.with_conn(|conn| {
                     while let Some(&(lo, hi)) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let submissions: Vec<Submission> = (lo..hi)
+                        let items: Vec<Item> = (lo..hi)
                             .enumerate()
-                            .map(|(index, i)| {
-                                let input: InterceptionInput = serde_json::from_value(item(i)).expect("input shape");
-                                let checked = input.check(None, window).expect("generated item is valid");
-                                Submission {
-                                    index,
-                                    country: checked.country,
-                                    external_ref: checked.external_ref,
-                                    request: Request::Put(Box::new(checked.content)),
-                                    if_match: IfMatch::Absent,
-                                }
+                            .map(|(index, i)| Item {
+                                index,
+                                key: None,
+                                input: Ok(serde_json::from_value::<InterceptionInput>(item(i)).expect("input shape")),
+                                external_ref: None,
+                                if_match: IfMatch::Absent,
                             })
                             .collect();
-                        conn.write(|conn| {
-                            for (index, outcome) in
-                                opcoord::db::interceptions::write_many(conn, OP, submissions, &writer)?
-                            {
-                                outcome.unwrap_or_else(|e| panic!("item {} of chunk {lo}: {e}", index));
+                        let report = push(conn, OP, items, true, &writer, &|_| Ok(()))?;
+                        for outcome in report.items {
+                            if let Err(e) = outcome.outcome {
+                                panic!("item {} of chunk {lo}: {e}", outcome.index);
                             }
-                            Ok(())
-                        })?;
+                        }
                         let stored = done.fetch_add(hi - lo, Ordering::Relaxed) + hi - lo;
                         if stored % 100_000 < CHUNK {
                             let secs = began.elapsed().as_secs_f64();

@@ -11,13 +11,13 @@ use serde_json::{json, Value};
 
 use crate::auth::claims::{Access, Scope};
 use crate::auth::Auth;
-use crate::db::interceptions::{Request, Submission};
 use crate::db::{self, Database, DbConn, Writer};
-use crate::domain::interception::{self, InterceptionInput};
 use crate::domain::operation::NewOperation;
 use crate::domain::unit::{NewUnit, UnitKind};
 use crate::domain::version::IfMatch;
 use crate::error::{Error, Result};
+use crate::service;
+use crate::service::interceptions::{self, Item};
 
 /// The demo operation's id.
 pub const OPERATION: &str = "demo-liberterra-iii";
@@ -198,12 +198,12 @@ pub fn load(conn: &mut DbConn) -> Result<()> {
             .into(),
         coordinator: "INTERPOL (demo)".into(),
         status: Some(crate::domain::operation::OperationStatus::Active),
-        starts_on: chrono::NaiveDate::from_ymd_opt(2025, 9, 8).ok_or_else(|| Error::Internal("date".into()))?,
-        ends_on: chrono::NaiveDate::from_ymd_opt(2025, 9, 14).ok_or_else(|| Error::Internal("date".into()))?,
+        starts_on: chrono::NaiveDate::from_ymd_opt(2025, 9, 8).ok_or_else(|| Error::internal("date"))?,
+        ends_on: chrono::NaiveDate::from_ymd_opt(2025, 9, 14).ok_or_else(|| Error::internal("date"))?,
         public: true,
         suppression_threshold: Some(5),
     };
-    let (operation, _) = db::operations::create(conn, &new, &writer)?;
+    service::operations::create(conn, &new, &writer)?;
     for (i, country) in COUNTRIES.iter().enumerate() {
         let coordination = i < 4;
         let officers = if coordination {
@@ -226,31 +226,27 @@ pub fn load(conn: &mut DbConn) -> Result<()> {
             officers_deployed: officers,
             active: true,
         };
-        db::units::create(conn, OPERATION, &unit, &writer)?;
+        service::units::create(conn, OPERATION, &unit, &writer)?;
     }
     let named = named_incidents();
     let items: Vec<Value> = synthetic(&named).into_iter().chain(named).collect();
-    let window = interception::window(operation.starts_on, operation.ends_on);
     for chunk in items.chunks(500) {
-        let mut submissions = Vec::with_capacity(chunk.len());
-        for (index, value) in chunk.iter().enumerate() {
-            let input: InterceptionInput = serde_json::from_value(value.clone())
-                .map_err(|e| Error::Internal(format!("demo record {index}: {e}")))?;
-            let checked = input.check(None, window)?;
-            submissions.push(Submission {
+        let items = chunk
+            .iter()
+            .enumerate()
+            .map(|(index, value)| Item {
                 index,
-                country: checked.country,
-                external_ref: checked.external_ref,
-                request: Request::Put(Box::new(checked.content)),
+                key: None,
+                input: serde_json::from_value(value.clone())
+                    .map_err(|e| Error::internal(format!("demo record {index}: {e}"))),
+                external_ref: None,
                 if_match: IfMatch::Absent,
-            });
+            })
+            .collect();
+        let report = interceptions::push(conn, OPERATION, items, true, &writer, &|_| Ok(()))?;
+        if let Some(refused) = report.items.into_iter().find_map(|item| item.outcome.err()) {
+            return Err(Error::internal(format!("a demo record was refused: {refused}")));
         }
-        conn.write(|conn| {
-            for (_, outcome) in db::interceptions::write_many(conn, OPERATION, submissions, &writer)? {
-                outcome?;
-            }
-            Ok(())
-        })?;
     }
     Ok(())
 }

@@ -112,12 +112,13 @@ pub enum Error {
     /// The body is JSON but breaks the contract; one entry per failing field (422).
     #[error("validation failed ({} errors)", .0.len())]
     Validation(Vec<FieldError>),
-    /// The database cannot be reached now; the client should retry (503).
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// A bug or an unexpected failure; the detail is logged, never sent (500).
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// The database cannot be reached now; the client should retry (503). The cause is logged
+    /// with its chain, never sent.
+    #[error("database unavailable")]
+    Unavailable(#[source] Cause),
+    /// A bug or an unexpected failure; the cause is logged with its chain, never sent (500).
+    #[error("internal error")]
+    Internal(#[source] Cause),
     /// The configuration cannot be used (the service does not start).
     #[error("configuration: {0}")]
     Config(String),
@@ -129,7 +130,32 @@ pub enum Error {
 /// Shorthand for results that fail with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The underlying failure of a 500 or 503, kept whole so its chain of causes can be logged.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 impl Error {
+    /// A bug or an unexpected failure, described in words or by the error that caused it (500).
+    pub fn internal(cause: impl Into<Cause>) -> Error {
+        Error::Internal(cause.into())
+    }
+
+    /// The database cannot be reached, because of `cause` (503).
+    pub fn unavailable(cause: impl Into<Cause>) -> Error {
+        Error::Unavailable(cause.into())
+    }
+
+    /// This error and every cause under it, joined by `: ` — for the log and the command line.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+
     /// A validation failure of a single field.
     pub fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> Error {
         Error::Validation(vec![FieldError::at(pointer, message)])
@@ -216,7 +242,7 @@ impl ResponseError for Error {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            log::error!("{status}: {self}");
+            log::error!("{status}: {}", self.chain());
         } else {
             log::debug!("{status}: {self}");
         }
@@ -250,18 +276,49 @@ impl From<DieselError> for Error {
             DieselError::NotFound => Error::NotFound("no such record".to_string()),
             DieselError::DatabaseError(kind, info) => match kind {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
-                    Error::Unavailable(error.to_string())
+                    Error::Unavailable(Box::new(error))
                 }
                 DatabaseErrorKind::UniqueViolation => {
-                    Error::Conflict("a record with the same key already exists".to_string())
+                    Error::Conflict(unique_violation(info.constraint_name(), info.message()).to_string())
                 }
-                _ if is_lost_connection(info.message()) => Error::Unavailable(error.to_string()),
-                _ => Error::Internal(error.to_string()),
+                _ if is_lost_connection(info.message()) => Error::Unavailable(Box::new(error)),
+                _ => Error::Internal(Box::new(error)),
             },
-            DieselError::BrokenTransactionManager => Error::Unavailable(error.to_string()),
-            _ => Error::Internal(error.to_string()),
+            DieselError::BrokenTransactionManager => Error::Unavailable(Box::new(error)),
+            _ => Error::Internal(Box::new(error)),
         }
     }
+}
+
+/// What a unique violation means, from the constraint's name (PostgreSQL) or the columns named
+/// in the message (SQLite), for a precise 409.
+fn unique_violation(constraint: Option<&str>, message: &str) -> &'static str {
+    const KNOWN: [(&str, &str, &str); 4] = [
+        (
+            "operations_pkey",
+            "operations.id",
+            "an operation with this id already exists",
+        ),
+        (
+            "units_operation_id_country_name_key",
+            "units.operation_id, units.country, units.name",
+            "this country already has a unit of this name in the operation",
+        ),
+        (
+            "interceptions_operation_id_country_external_ref_key",
+            "interceptions.operation_id, interceptions.country, interceptions.external_ref",
+            "this country already has an interception under this reference in the operation",
+        ),
+        (
+            "reported_tallies_pkey",
+            "reported_tallies.operation_id, reported_tallies.country",
+            "this version of the stated figure was written at the same time by another request; send it again",
+        ),
+    ];
+    KNOWN
+        .iter()
+        .find(|(name, columns, _)| constraint == Some(*name) || message.contains(columns))
+        .map_or("a record with the same key already exists", |(_, _, meaning)| meaning)
 }
 
 /// Whether a database message says the server went away, the file is busy or a write statement ran
@@ -282,12 +339,12 @@ pub fn is_lost_connection(message: &str) -> bool {
 
 impl From<diesel::r2d2::PoolError> for Error {
     fn from(error: diesel::r2d2::PoolError) -> Error {
-        Error::Unavailable(error.to_string())
+        Error::Unavailable(Box::new(error))
     }
 }
 
 impl From<actix_web::error::BlockingError> for Error {
     fn from(error: actix_web::error::BlockingError) -> Error {
-        Error::Internal(format!("blocking task failed: {error}"))
+        Error::Internal(Box::new(error))
     }
 }

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod observe;
+pub mod service;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -73,7 +74,7 @@ pub fn openapi_json() -> Result<String> {
     openapi()
         .to_pretty_json()
         .map(|json| json + "\n")
-        .map_err(|e| Error::Internal(format!("cannot write the OpenAPI document: {e}")))
+        .map_err(|e| Error::internal(format!("cannot write the OpenAPI document: {e}")))
 }
 
 /// Builds the HTTP application: routes, extractor settings, Swagger UI and logging.
@@ -145,7 +146,7 @@ pub async fn serve(settings: Settings) -> Result<()> {
     server
         .run()
         .await
-        .map_err(|e| Error::Internal(format!("server stopped: {e}")))?;
+        .map_err(|e| Error::internal(format!("server stopped: {e}")))?;
     log::info!("stopped: requests in flight finished");
     Ok(())
 }

@@ -123,7 +123,7 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(error) => {
-            eprintln!("opcoord: {error}");
+            eprintln!("opcoord: {}", error.chain());
             ExitCode::FAILURE
         }
     }

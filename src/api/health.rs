@@ -41,7 +41,7 @@ pub async fn healthz() -> web::Json<Health> {
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>> {
     let pending = state.db.run(db::migrate::pending).await?;
     if pending > 0 {
-        return Err(Error::Unavailable(format!("{pending} migrations are not applied yet")));
+        return Err(Error::unavailable(format!("{pending} migrations are not applied yet")));
     }
     Ok(web::Json(Health {
         status: "ready".to_string(),

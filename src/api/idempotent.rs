@@ -58,7 +58,7 @@ pub struct Reply {
 impl Reply {
     /// A JSON answer with an optional `ETag`.
     pub fn json<T: Serialize>(status: StatusCode, body: &T, etag: Option<String>) -> Result<Reply> {
-        let body = serde_json::to_string(body).map_err(|e| Error::Internal(format!("cannot write the answer: {e}")))?;
+        let body = serde_json::to_string(body).map_err(|e| Error::internal(format!("cannot write the answer: {e}")))?;
         Ok(Reply { status, body, etag })
     }
 

@@ -13,11 +13,12 @@ use super::respond::versioned;
 use crate::auth::claims::Scope;
 use crate::auth::Caller;
 use crate::db;
-use crate::db::interceptions::{InterceptionFilter, Request, Submission};
+use crate::db::interceptions::InterceptionFilter;
 use crate::domain::interception::{self, Interception, InterceptionInput, InterceptionKind, WriteResult};
 use crate::domain::version::{etag, IfMatch};
 use crate::domain::{country, page};
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::service::interceptions::{self as ingest, Item, ItemOutcome, PushReport};
 use crate::AppState;
 
 /// Most items in one batch.
@@ -31,10 +32,18 @@ pub struct BatchRequest {
     pub items: Vec<InterceptionInput>,
 }
 
+/// A batch as read: each item kept as its JSON text, read one by one so that one bad item
+/// does not stop the others.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBatch {
-    items: Vec<serde_json::Value>,
+    items: Vec<Box<serde_json::value::RawValue>>,
+}
+
+/// Just the reference of an item that could not be read, for its answer.
+#[derive(Debug, Deserialize)]
+struct ReferenceOnly {
+    external_ref: Option<String>,
 }
 
 /// Query of a batch push.
@@ -171,34 +180,22 @@ pub async fn put_interception(
     let (country, external_ref) = key_of(&country, &external_ref)?;
     caller.require_country(&country)?;
     let input: InterceptionInput = parse_json(&raw.bytes)?;
-    let writer = caller.writer();
     let db = state.db.clone();
+    let who = caller.clone();
     idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
-        let outcome = db
+        let (result, interception) = db
             .run(move |conn| {
-                conn.write(|conn| {
-                    let operation = db::operations::get(conn, &op)?;
-                    operation.require_active()?;
-                    let checked = input.check(
-                        Some((&country, &external_ref)),
-                        interception::window(operation.starts_on, operation.ends_on),
-                    )?;
-                    let submission = Submission {
-                        index: 0,
-                        country,
-                        external_ref,
-                        request: Request::Put(Box::new(checked.content)),
-                        if_match,
-                    };
-                    let mut outcomes = db::interceptions::write_many(conn, &op, vec![submission], &writer)?;
-                    outcomes
-                        .pop()
-                        .map(|(_, outcome)| outcome)
-                        .ok_or_else(|| Error::Internal("no outcome".into()))
-                })
+                let item = Item {
+                    index: 0,
+                    key: Some((country, external_ref)),
+                    input: Ok(input),
+                    external_ref: None,
+                    if_match,
+                };
+                let report = ingest::push(conn, &op, vec![item], true, &who.writer(), &|c| who.may_act_for(c))?;
+                ingest::single(report)
             })
-            .await??;
-        let (result, interception) = outcome;
+            .await?;
         crate::observe::METRICS.ingested(result_label(result), 1);
         let status = if result == WriteResult::Created {
             StatusCode::CREATED
@@ -259,9 +256,18 @@ pub async fn push_interceptions(
     let db = state.db.clone();
     let who = caller.clone();
     idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
-        let response = db
-            .run(move |conn| conn.write(|conn| push(conn, &op, batch.items, atomic, &who)))
+        let report = db
+            .run(move |conn| {
+                let items = batch
+                    .items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, raw)| read_item(index, &raw))
+                    .collect();
+                ingest::push(conn, &op, items, atomic, &who.writer(), &|c| who.may_act_for(c))
+            })
             .await?;
+        let response = answer(report)?;
         let metrics = &crate::observe::METRICS;
         metrics.ingested("created", response.summary.created as u64);
         metrics.ingested("updated", response.summary.updated as u64);
@@ -270,6 +276,26 @@ pub async fn push_interceptions(
         Reply::json(StatusCode::OK, &response, None)
     })
     .await
+}
+
+/// Reads one batch item from its JSON; JSON of the wrong shape is that item's 422.
+fn read_item(index: usize, raw: &serde_json::value::RawValue) -> Item {
+    let mut json = serde_json::Deserializer::from_str(raw.get());
+    let input: Result<InterceptionInput> =
+        serde_path_to_error::deserialize(&mut json).map_err(|e| super::extract::shape_error(&e));
+    let external_ref = match &input {
+        Ok(input) => input.external_ref.clone(),
+        Err(_) => serde_json::from_str::<ReferenceOnly>(raw.get())
+            .ok()
+            .and_then(|r| r.external_ref),
+    };
+    Item {
+        index,
+        key: None,
+        input,
+        external_ref,
+        if_match: IfMatch::Absent,
+    }
 }
 
 /// Prefixes an item's problem pointers with its place in the batch.
@@ -288,87 +314,55 @@ fn item_problem(index: usize, error: Error) -> Error {
     }
 }
 
-/// Checks and writes a batch inside one write transaction.
-fn push(
-    conn: &mut db::DbConn,
-    op: &str,
-    items: Vec<serde_json::Value>,
-    atomic: bool,
-    caller: &Caller,
-) -> Result<BatchResponse> {
-    let operation = db::operations::get(conn, op)?;
-    operation.require_active()?;
-    let window = interception::window(operation.starts_on, operation.ends_on);
-    let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
-    let mut refused: Vec<(usize, Error)> = Vec::new();
-    let mut submissions = Vec::with_capacity(items.len());
-    for (index, value) in items.into_iter().enumerate() {
-        let external_ref = value.get("external_ref").and_then(|v| v.as_str()).map(str::to_string);
-        let checked = serde_path_to_error::deserialize::<_, InterceptionInput>(value)
-            .map_err(|e| super::extract::shape_error(&e))
-            .and_then(|input| input.check(None, window))
-            .and_then(|checked| caller.require_country(&checked.country).map(|_| checked));
-        match checked {
-            Ok(checked) => {
-                submissions.push(Submission {
-                    index,
-                    country: checked.country,
-                    external_ref: checked.external_ref,
-                    request: Request::Put(Box::new(checked.content)),
-                    if_match: IfMatch::Absent,
-                });
-                results.push(None);
-            }
-            Err(error) => {
-                refused.push((index, item_problem(index, error)));
-                results.push(Some(ItemResult {
-                    index,
-                    external_ref,
-                    result: WriteResult::Rejected,
-                    version: None,
-                    problem: None,
-                }));
-            }
-        }
-    }
-    if atomic && !refused.is_empty() {
+/// The answer of a batch: a result per item and a summary, or, for an atomic batch that stored
+/// nothing, the one problem of every refused item.
+fn answer(report: PushReport) -> Result<BatchResponse> {
+    if !report.stored {
+        let refused = report
+            .items
+            .into_iter()
+            .filter_map(|item| item.outcome.err().map(|e| (item.index, item_problem(item.index, e))))
+            .collect();
         return Err(atomic_failure(refused));
     }
-    let outcomes = db::interceptions::write_many(conn, op, submissions, &caller.writer())?;
-    for (index, outcome) in outcomes {
-        match outcome {
-            Ok((result, interception)) => {
-                results[index] = Some(ItemResult {
-                    index,
-                    external_ref: Some(interception.external_ref),
-                    result,
-                    version: Some(interception.version),
-                    problem: None,
-                });
-            }
-            Err(error) => {
-                if atomic {
-                    return Err(atomic_failure(vec![(index, item_problem(index, error))]));
-                }
-                refused.push((index, item_problem(index, error)));
-            }
-        }
-    }
-    for (index, error) in refused {
-        if let Some(Some(result)) = results.get_mut(index) {
-            result.problem = Some(error.problem());
-        }
-    }
-    let results: Vec<ItemResult> = results.into_iter().flatten().collect();
     let mut summary = BatchSummary::default();
-    for result in &results {
-        match result.result {
-            WriteResult::Created => summary.created += 1,
-            WriteResult::Updated => summary.updated += 1,
-            WriteResult::Unchanged => summary.unchanged += 1,
-            WriteResult::Rejected => summary.rejected += 1,
-        }
-    }
+    let results = report
+        .items
+        .into_iter()
+        .map(
+            |ItemOutcome {
+                 index,
+                 external_ref,
+                 outcome,
+             }| match outcome {
+                Ok(written) => {
+                    match written.result {
+                        WriteResult::Created => summary.created += 1,
+                        WriteResult::Updated => summary.updated += 1,
+                        WriteResult::Unchanged => summary.unchanged += 1,
+                        WriteResult::Rejected => summary.rejected += 1,
+                    }
+                    ItemResult {
+                        index,
+                        external_ref,
+                        result: written.result,
+                        version: Some(written.version),
+                        problem: None,
+                    }
+                }
+                Err(error) => {
+                    summary.rejected += 1;
+                    ItemResult {
+                        index,
+                        external_ref,
+                        result: WriteResult::Rejected,
+                        version: None,
+                        problem: Some(item_problem(index, error).problem()),
+                    }
+                }
+            },
+        )
+        .collect();
     Ok(BatchResponse { summary, results })
 }
 
@@ -527,24 +521,8 @@ pub async fn retract_interception(
     let db = state.db.clone();
     idempotent::run(&state, &caller, key, fingerprint, move || async move {
         let (_, interception) = db
-            .run(move |conn| {
-                conn.write(|conn| {
-                    db::operations::get(conn, &op)?.require_active()?;
-                    let submission = Submission {
-                        index: 0,
-                        country,
-                        external_ref,
-                        request: Request::Retract,
-                        if_match,
-                    };
-                    let mut outcomes = db::interceptions::write_many(conn, &op, vec![submission], &writer)?;
-                    outcomes
-                        .pop()
-                        .map(|(_, outcome)| outcome)
-                        .ok_or_else(|| Error::Internal("no outcome".into()))
-                })
-            })
-            .await??;
+            .run(move |conn| ingest::retract(conn, &op, (country, external_ref), if_match, &writer))
+            .await?;
         Reply::json(StatusCode::OK, &interception, Some(etag(interception.version)))
     })
     .await

@@ -71,7 +71,7 @@ pub async fn create_operation(
     let writer = caller.writer();
     let (operation, created) = state
         .db
-        .run(move |conn| db::operations::create(conn, &new, &writer))
+        .run(move |conn| crate::service::operations::create(conn, &new, &writer))
         .await?;
     Ok(versioned(created_or_replayed(created), operation.version, &operation))
 }
@@ -177,7 +177,7 @@ pub async fn update_operation(
     let writer = caller.writer();
     let operation = state
         .db
-        .run(move |conn| db::operations::update(conn, &id, &if_match, &patch, &writer))
+        .run(move |conn| crate::service::operations::update(conn, &id, &if_match, &patch, &writer))
         .await?;
     Ok(versioned(StatusCode::OK, operation.version, &operation))
 }

@@ -10,8 +10,8 @@ use super::tallies::GroupBy;
 use crate::db;
 use crate::domain::metric::Metric;
 use crate::domain::publish::{self, PublicTallies};
-use crate::domain::report;
 use crate::domain::tally::TOTAL;
+use crate::domain::totals;
 use crate::error::{Error, Result};
 use crate::AppState;
 
@@ -59,15 +59,15 @@ pub async fn get_public_tallies(
                     .ok()
                     .filter(|o| o.public)
                     .ok_or_else(|| Error::NotFound(format!("there is no public operation `{op}`")))?;
-                let seq = db::tallies::feed_position(conn)?;
+                let seq = db::journal::position(conn)?;
                 let names: Vec<&str> = metrics.iter().map(|m| m.as_str()).collect();
                 let mut dimensions = vec![TOTAL];
                 if let Some(d) = dimension {
                     dimensions.push(d.as_str());
                 }
                 let cells = db::tallies::read(conn, &op, &names, &dimensions, None)?;
-                let reported = db::reported::current(conn, &op, None)?;
-                let report = report::assemble(&op, seq, &cells, &reported, &metrics, dimension, label);
+                let reported = db::stated::current(conn, &op, None)?;
+                let report = totals::assemble(&op, seq, &cells, &reported, &metrics, dimension, label);
                 Ok(publish::publish(
                     &report,
                     &operation.name,

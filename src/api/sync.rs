@@ -80,8 +80,10 @@ pub async fn list_changes(
     let page = state
         .db
         .run(move |conn| {
-            db::operations::require_exists(conn, &op)?;
-            db::changes::list(conn, &op, countries.as_deref(), after, limit)
+            conn.snapshot(|conn| {
+                db::operations::require_exists(conn, &op)?;
+                db::changes::list(conn, &op, countries.as_deref(), after, limit)
+            })
         })
         .await?;
     Ok(web::Json(page))

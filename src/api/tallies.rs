@@ -15,9 +15,9 @@ use crate::auth::Caller;
 use crate::db;
 use crate::domain::interception::WriteResult;
 use crate::domain::metric::{Dimension, Metric};
-use crate::domain::report::{self, TallyReport};
-use crate::domain::reported::{ReportedTally, ReportedTallyInput};
+use crate::domain::stated::{ReportedTally, ReportedTallyInput};
 use crate::domain::tally::TOTAL;
+use crate::domain::totals::{self, TallyReport};
 use crate::domain::version::etag;
 use crate::error::{Error, Result};
 use crate::AppState;
@@ -175,24 +175,24 @@ pub async fn get_tallies(
         .run(move |conn| {
             conn.snapshot(|conn| {
                 db::operations::require_exists(conn, &op)?;
-                let seq = db::tallies::feed_position(conn)?;
+                let seq = db::journal::position(conn)?;
                 let names: Vec<&str> = metrics.iter().map(|m| m.as_str()).collect();
                 let mut dimensions = vec![TOTAL, Dimension::Category.as_str()];
                 if let Some(d) = dimension {
                     dimensions.push(d.as_str());
                 }
                 let cells = db::tallies::read(conn, &op, &names, &dimensions, countries.as_deref())?;
-                let reported = db::reported::current(conn, &op, countries.as_deref())?;
-                Ok(report::assemble(
+                let reported = db::stated::current(conn, &op, countries.as_deref())?;
+                Ok(totals::assemble(
                     &op, seq, &cells, &reported, &metrics, dimension, group_by,
                 ))
             })
         })
         .await?;
     let body = match wants_csv {
-        true => Bytes::from(report::to_csv(&report)),
+        true => Bytes::from(totals::to_csv(&report)),
         false => Bytes::from(
-            serde_json::to_vec(&report).map_err(|e| Error::Internal(format!("cannot write the tallies: {e}")))?,
+            serde_json::to_vec(&report).map_err(|e| Error::internal(format!("cannot write the tallies: {e}")))?,
         ),
     };
     state.reports.put(key, generation, body.clone());
@@ -251,12 +251,7 @@ pub async fn put_reported_tally(
     let db = state.db.clone();
     idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
         let (result, tally) = db
-            .run(move |conn| {
-                conn.write(|conn| {
-                    db::operations::get(conn, &op)?.require_active()?;
-                    db::reported::put(conn, &op, &country, metric, &input, &if_match, &writer)
-                })
-            })
+            .run(move |conn| crate::service::stated::put(conn, &op, &country, metric, &input, &if_match, &writer))
             .await?;
         let status = if result == WriteResult::Created {
             StatusCode::CREATED
@@ -302,7 +297,7 @@ pub async fn get_reported_tally(
     let (c, o) = (country.clone(), op.clone());
     let history = state
         .db
-        .run(move |conn| db::reported::history(conn, &o, &c, metric))
+        .run(move |conn| db::stated::history(conn, &o, &c, metric))
         .await?;
     let current = history
         .first()
@@ -338,7 +333,7 @@ pub async fn get_reporting(
     caller.require_in(Scope::TalliesRead, &op)?;
     let (operation, reports) = state
         .db
-        .run(move |conn| Ok((db::operations::get(conn, &op)?, db::reported::last_reports(conn, &op)?)))
+        .run(move |conn| Ok((db::operations::get(conn, &op)?, db::reporting::last_reports(conn, &op)?)))
         .await?;
     let horizon = Utc::now() - chrono::Duration::hours(24);
     let mut countries: std::collections::BTreeMap<String, CountryReporting> = operation
@@ -358,7 +353,13 @@ pub async fn get_reporting(
             )
         })
         .collect();
-    for (country, at, sub, what) in reports {
+    for db::reporting::LastReport {
+        country,
+        last_reported_at: at,
+        last_sub: sub,
+        last_what: what,
+    } in reports
+    {
         let entry = countries.entry(country.clone()).or_insert(CountryReporting {
             country,
             participating: false,

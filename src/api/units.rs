@@ -76,7 +76,7 @@ pub async fn create_unit(
     caller.require_country(&new.country)?;
     let (unit, created) = state
         .db
-        .run(move |conn| db::units::create(conn, &operation_id, &new, &caller.writer()))
+        .run(move |conn| crate::service::units::create(conn, &operation_id, &new, &caller.writer()))
         .await?;
     Ok(versioned(created_or_replayed(created), unit.version, &unit))
 }
@@ -207,7 +207,7 @@ pub async fn update_unit(
     let unit = state
         .db
         .run(move |conn| {
-            db::units::update(conn, &operation_id, id, &if_match, &patch, &caller.writer(), |unit| {
+            crate::service::units::update(conn, &operation_id, id, &if_match, &patch, &caller.writer(), |unit| {
                 caller.require_country(&unit.country).map(|_| ())
             })
         })

@@ -83,11 +83,16 @@ impl Caller {
     }
 
     /// The token's identity as recorded with every write and audit entry.
-    pub fn writer(&self) -> crate::db::Writer {
-        crate::db::Writer {
+    pub fn writer(&self) -> crate::domain::audit::Writer {
+        crate::domain::audit::Writer {
             sub: self.sub.clone(),
             jti: self.jti.clone(),
         }
+    }
+
+    /// Whether the token may act for `country` (403 if not): what the write use cases ask.
+    pub fn may_act_for(&self, country: &str) -> Result<()> {
+        self.require_country(country).map(|_| ())
     }
 
     /// Scope and operation together: the check at the top of every operation-level handler.
@@ -123,7 +128,7 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| Error::Internal("application state missing".into()))?;
+            let state = state.ok_or_else(|| Error::internal("application state missing"))?;
             let claims = state.auth.verify(&token?)?;
             let auth = &state.auth;
             if auth.never_loaded() || auth.claim_refresh() {

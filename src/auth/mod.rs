@@ -178,7 +178,7 @@ impl Auth {
         let mut header = Header::new(key.algorithm);
         header.kid = Some(key.kid.clone());
         header.typ = Some(TOKEN_TYPE.to_string());
-        encode(&header, claims, &key.encoding).map_err(|e| Error::Internal(format!("signing failed: {e}")))
+        encode(&header, claims, &key.encoding).map_err(|e| Error::internal(format!("signing failed: {e}")))
     }
 
     /// Longest lifetime of an issued token, in seconds.

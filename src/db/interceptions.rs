@@ -1,65 +1,28 @@
-//! Queries for interceptions: the batch write that every push goes through, reads, and the
-//! reconciliation digest.
+//! Queries for interceptions: what a write needs of the stored records, the multi-row store,
+//! reads, and the reconciliation digest. Nothing here decides: see `service::interceptions`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Text, Timestamp};
 use diesel::upsert::excluded;
 use sha2::{Digest, Sha256};
 
 use super::schema::interceptions;
-use super::{journal, now, DbConn};
-use crate::domain::change::{Action, Entity, NewChange};
-use crate::domain::interception::{Interception, InterceptionContent, InterceptionKind, WriteResult};
-use crate::domain::version::IfMatch;
+use super::{corrupt, DbConn};
+use crate::domain::interception::{Canonical, Current, Interception, InterceptionKind};
 use crate::error::{Error, Result};
 use crate::on_backend;
 
-pub use super::Writer;
+/// An interception's key within its operation: country and national reference.
+pub type Key = (String, String);
 
-/// What one submission asks for.
-#[derive(Debug, Clone)]
-pub enum Request {
-    /// Store this content (create, change, or revive a retracted one).
-    Put(Box<InterceptionContent>),
-    /// Retract: keep a tombstone, take it out of the totals.
-    Retract,
-}
-
-/// One interception write, as a `PUT`, a `DELETE` or one item of a batch.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    /// Position in the request.
-    pub index: usize,
-    /// Reporting country.
-    pub country: String,
-    /// National reference.
-    pub external_ref: String,
-    /// What to do.
-    pub request: Request,
-    /// The version the client expects.
-    pub if_match: IfMatch,
-}
-
-/// How one submission went: what it did and the interception after it, or why it failed.
-pub type Outcome = Result<(WriteResult, Interception)>;
-
-/// A change of one interception's counted content, for the tallies: what it counted before
-/// (`None`: nothing, being new or retracted) and what it counts after.
-#[derive(Debug, Clone)]
-pub struct Transition {
-    /// The country.
-    pub country: String,
-    /// Counted before.
-    pub before: Option<InterceptionContent>,
-    /// Counted after.
-    pub after: Option<InterceptionContent>,
-}
-
+/// A whole stored interception, for reads.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = interceptions)]
-struct Row {
+pub struct Row {
     id: i64,
     operation_id: String,
     country: String,
@@ -71,17 +34,156 @@ struct Row {
     reported_by_sub: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    feed_txn: i64,
+    feed_index: i32,
+}
+
+/// What a write needs of a stored interception: everything but its content.
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = interceptions)]
+struct StateRow {
+    id: i64,
+    country: String,
+    external_ref: String,
+    content_hash: String,
+    version: i64,
+    deleted: bool,
+    reported_by_sub: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl StateRow {
+    fn into_current(self) -> (Key, Current) {
+        (
+            (self.country, self.external_ref),
+            Current {
+                id: Some(self.id),
+                content: None,
+                hash: self.content_hash,
+                version: self.version,
+                deleted: self.deleted,
+                reported_by: self.reported_by_sub,
+                created_at: self.created_at.and_utc(),
+                updated_at: self.updated_at.and_utc(),
+            },
+        )
+    }
+}
+
+impl Row {
+    /// The interception as the API serves it.
+    pub fn into_interception(self) -> Result<Interception> {
+        let content = Canonical::stored(self.body, self.content_hash)
+            .map_err(|e| Error::internal(format!("stored interception {} does not parse: {e}", self.id)))?;
+        Ok(Interception {
+            id: self.id,
+            operation_id: self.operation_id,
+            country: self.country,
+            external_ref: self.external_ref,
+            content: content.content,
+            version: self.version,
+            deleted: self.deleted,
+            reported_by: self.reported_by_sub,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+            result: None,
+        })
+    }
+
+    /// The record's place in the change feed: its transaction and its index there.
+    pub fn feed_place(&self) -> (i64, i32) {
+        (self.feed_txn, self.feed_index)
+    }
+
+    /// The country of the record.
+    pub fn country(&self) -> &str {
+        &self.country
+    }
+}
+
+/// The stored state of the interceptions under `keys` (their content is not read).
+pub fn load_current(conn: &mut DbConn, operation_id: &str, keys: &[Key]) -> Result<HashMap<Key, Current>> {
+    let mut found = HashMap::with_capacity(keys.len());
+    match conn {
+        DbConn::Postgres(c) => {
+            // One probe of the unique index per key.
+            for chunk in keys.chunks(1000) {
+                let countries: Vec<&str> = chunk.iter().map(|k| k.0.as_str()).collect();
+                let refs: Vec<&str> = chunk.iter().map(|k| k.1.as_str()).collect();
+                let rows: Vec<StateRow> = diesel::sql_query(
+                    "SELECT i.id, i.country, i.external_ref, i.content_hash, i.version, i.deleted, \
+                            i.reported_by_sub, i.created_at, i.updated_at \
+                     FROM unnest($2::text[], $3::text[]) AS k(country, external_ref) \
+                     JOIN interceptions i ON i.operation_id = $1 AND i.country = k.country \
+                          AND i.external_ref = k.external_ref",
+                )
+                .bind::<Text, _>(operation_id)
+                .bind::<Array<Text>, _>(countries)
+                .bind::<Array<Text>, _>(refs)
+                .load(c)?;
+                found.extend(rows.into_iter().map(StateRow::into_current));
+            }
+        }
+        DbConn::Sqlite(c) => {
+            let mut by_country: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+            for (country, external_ref) in keys {
+                by_country.entry(country).or_default().push(external_ref);
+            }
+            for (country, refs) in by_country {
+                for chunk in refs.chunks(500) {
+                    let rows: Vec<StateRow> = interceptions::table
+                        .filter(interceptions::operation_id.eq(operation_id))
+                        .filter(interceptions::country.eq(country))
+                        .filter(interceptions::external_ref.eq_any(chunk))
+                        .select(StateRow::as_select())
+                        .load(c)?;
+                    found.extend(rows.into_iter().map(StateRow::into_current));
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The stored content of the interceptions with these ids.
+pub fn load_content(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Arc<Canonical>>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<(i64, String, String)> = on_backend!(conn, c => interceptions::table
+            .filter(interceptions::id.eq_any(chunk))
+            .select((interceptions::id, interceptions::body, interceptions::content_hash))
+            .load(c))?;
+        for (id, body, hash) in rows {
+            let content = Canonical::stored(body, hash).map_err(|_| corrupt("interception body", &id.to_string()))?;
+            found.insert(id, Arc::new(content));
+        }
+    }
+    Ok(found)
+}
+
+/// One interception to store: its new state, and its place in the transaction's feed entries.
+#[derive(Debug)]
+pub struct NewState<'a> {
+    /// Reporting country.
+    pub country: &'a str,
+    /// National reference.
+    pub external_ref: &'a str,
+    /// The state to store.
+    pub state: &'a Current,
+    /// Its index among the transaction's feed entries.
+    pub feed_index: i32,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = interceptions)]
-struct NewRow<'a> {
+struct StoredRow<'a> {
     operation_id: &'a str,
     country: &'a str,
     external_ref: &'a str,
-    kind: &'a str,
+    kind: &'static str,
     occurred_at: NaiveDateTime,
-    body: String,
+    body: &'a str,
     content_hash: &'a str,
     version: i64,
     deleted: bool,
@@ -89,369 +191,144 @@ struct NewRow<'a> {
     reported_by_jti: &'a str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    feed_txn: i64,
+    feed_index: i32,
 }
 
-/// The state of one interception while a batch is applied.
-#[derive(Debug, Clone)]
-struct Current {
-    id: Option<i64>,
-    content: InterceptionContent,
-    hash: String,
-    version: i64,
-    deleted: bool,
-    sub: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-type Key = (String, String);
-
-fn parse_body(body: &str, id: i64) -> Result<InterceptionContent> {
-    serde_json::from_str(body).map_err(|e| Error::Internal(format!("stored interception {id} does not parse: {e}")))
-}
-
-impl Row {
-    fn into_current(self) -> Result<(Key, Current)> {
-        let content = parse_body(&self.body, self.id)?;
-        Ok((
-            (self.country, self.external_ref),
-            Current {
-                id: Some(self.id),
-                content,
-                hash: self.content_hash,
-                version: self.version,
-                deleted: self.deleted,
-                sub: self.reported_by_sub,
-                created_at: self.created_at,
-                updated_at: self.updated_at,
-            },
-        ))
-    }
-
-    fn into_interception(self) -> Result<Interception> {
-        let operation_id = self.operation_id.clone();
-        let ((country, external_ref), current) = self.into_current()?;
-        Ok(view(
-            &operation_id,
-            &country,
-            &external_ref,
-            current.id.unwrap_or_default(),
-            &current,
-            None,
-        ))
-    }
-}
-
-fn view(
-    operation_id: &str,
-    country: &str,
-    external_ref: &str,
+#[derive(QueryableByName)]
+struct StoredId {
+    #[diesel(sql_type = BigInt)]
     id: i64,
-    c: &Current,
-    result: Option<WriteResult>,
-) -> Interception {
-    Interception {
-        id,
-        operation_id: operation_id.to_string(),
-        country: country.to_string(),
-        external_ref: external_ref.to_string(),
-        content: c.content.clone(),
-        version: c.version,
-        deleted: c.deleted,
-        reported_by: c.sub.clone(),
-        created_at: c.created_at.and_utc(),
-        updated_at: c.updated_at.and_utc(),
-        result,
-    }
+    #[diesel(sql_type = Text)]
+    country: String,
+    #[diesel(sql_type = Text)]
+    external_ref: String,
 }
 
-fn load(conn: &mut DbConn, operation_id: &str, keys: &[Key]) -> Result<HashMap<Key, Current>> {
-    let mut found = HashMap::new();
-    let mut refs: Vec<&str> = keys.iter().map(|(_, r)| r.as_str()).collect();
-    refs.sort_unstable();
-    refs.dedup();
-    for chunk in refs.chunks(500) {
-        let rows: Vec<Row> = on_backend!(conn, c => interceptions::table
-            .filter(interceptions::operation_id.eq(operation_id))
-            .filter(interceptions::external_ref.eq_any(chunk))
-            .select(Row::as_select())
-            .load(c))?;
-        for row in rows {
-            let (key, current) = row.into_current()?;
-            found.insert(key, current);
-        }
-    }
-    Ok(found)
-}
-
-/// What the batch did to one submission, before ids of new rows are known.
-struct Pending {
-    index: usize,
-    key: Key,
-    revived: bool,
-    outcome: std::result::Result<(WriteResult, Current), Error>,
-}
-
-/// Applies submissions in order inside the caller's write transaction: one read of the
-/// stored versions, one multi-row upsert, one multi-row append to the change feed. Returns
-/// each submission's outcome; the tallies are updated from the changes of counted content.
-pub fn write_many(
+/// Writes the new state of interceptions (inserted or replaced) in the writer's transaction,
+/// stamped with its transaction id and written by token `jti`; returns the id of each. Rows go
+/// in key order, so concurrent writers lock shared rows in the same order.
+pub fn store(
     conn: &mut DbConn,
     operation_id: &str,
-    submissions: Vec<Submission>,
-    writer: &Writer,
-) -> Result<Vec<(usize, Outcome)>> {
-    let keys: Vec<Key> = submissions
-        .iter()
-        .map(|s| (s.country.clone(), s.external_ref.clone()))
-        .collect();
-    // One lock per country of the batch, not per record: writers of the same record always share
-    // its country, and two batches of one country would wait on each other's tally cells anyway.
-    let names: std::collections::BTreeSet<String> = keys
-        .iter()
-        .map(|(country, _)| format!("interceptions\u{0}{operation_id}\u{0}{country}"))
-        .collect();
-    conn.lock_keys(names.iter().map(String::as_str))?;
-    let mut state = load(conn, operation_id, &keys)?;
-    let at = now();
-    let mut pending = Vec::with_capacity(submissions.len());
-    let mut transitions = Vec::new();
-    let mut dirty: Vec<Key> = Vec::new();
-    for submission in submissions {
-        let key = (submission.country, submission.external_ref);
-        let current = state.get(&key);
-        let checked = match (&submission.if_match, current) {
-            (IfMatch::Absent, _) => Ok(()),
-            (_, Some(c)) => submission.if_match.check(c.version),
-            (_, None) => Err(Error::PreconditionFailed { current: 0 }),
-        };
-        let was_deleted = current.is_some_and(|c| c.deleted);
-        let next = checked.and_then(|()| apply(current, submission.request, writer, at, &key));
-        let outcome = match next {
-            Ok((result, next)) => {
-                if result != WriteResult::Unchanged {
-                    let counted = |c: &Current| (!c.deleted).then(|| c.content.clone());
-                    transitions.push(Transition {
-                        country: key.0.clone(),
-                        before: current.and_then(counted),
-                        after: counted(&next),
-                    });
-                    if !dirty.contains(&key) {
-                        dirty.push(key.clone());
-                    }
-                    state.insert(key.clone(), next.clone());
-                }
-                Ok((result, next))
-            }
-            Err(error) => Err(error),
-        };
-        let revived = was_deleted && outcome.as_ref().is_ok_and(|(_, c)| !c.deleted);
-        pending.push(Pending {
-            index: submission.index,
-            key,
-            revived,
-            outcome,
+    txn: i64,
+    jti: &str,
+    states: &mut [NewState],
+) -> Result<HashMap<Key, i64>> {
+    states.sort_by(|a, b| (a.country, a.external_ref).cmp(&(b.country, b.external_ref)));
+    let mut rows = Vec::with_capacity(states.len());
+    for s in states.iter() {
+        let content = s
+            .state
+            .content
+            .as_ref()
+            .ok_or_else(|| Error::internal("an interception to store has no content"))?;
+        rows.push(StoredRow {
+            operation_id,
+            country: s.country,
+            external_ref: s.external_ref,
+            kind: content.content.kind.as_str(),
+            occurred_at: content.content.occurred_at.naive_utc(),
+            body: &content.json,
+            content_hash: &content.hash,
+            version: s.state.version,
+            deleted: s.state.deleted,
+            reported_by_sub: &s.state.reported_by,
+            reported_by_jti: jti,
+            created_at: s.state.created_at.naive_utc(),
+            updated_at: s.state.updated_at.naive_utc(),
+            feed_txn: txn,
+            feed_index: s.feed_index,
         });
     }
-    // Ids of the rows written, new ones included.
-    let ids = store(conn, operation_id, &dirty, &state, writer)?;
-    let mut outcomes = Vec::with_capacity(pending.len());
-    let mut feed = Vec::new();
-    let mut audit = Vec::new();
-    for p in pending {
-        let outcome = match p.outcome {
-            Ok((result, current)) => {
-                let id = current.id.or_else(|| ids.get(&p.key).copied()).unwrap_or_default();
-                let interception = view(operation_id, &p.key.0, &p.key.1, id, &current, None);
-                if result != WriteResult::Unchanged {
-                    let action = match (result, current.deleted, current.version) {
-                        (_, true, _) => "retract",
-                        (WriteResult::Created, _, _) => "create",
-                        _ if p.revived => "revive",
-                        _ => "update",
-                    };
-                    let data = serde_json::to_string(&interception).unwrap_or_default();
-                    let key = format!("{}/{}", p.key.0, p.key.1);
-                    audit.push(writer.audit(
-                        operation_id,
-                        &p.key.0,
-                        action,
-                        "interception",
-                        &key,
-                        current.version,
-                        data.clone(),
-                    ));
-                    feed.push(NewChange {
-                        operation_id: operation_id.to_string(),
-                        entity: Entity::Interception,
-                        action: if current.deleted {
-                            Action::Delete
-                        } else {
-                            Action::Upsert
-                        },
-                        country: p.key.0.clone(),
-                        key,
-                        version: current.version,
-                        data,
-                    });
-                }
-                Ok((
-                    result,
-                    Interception {
-                        result: Some(result),
-                        ..interception
-                    },
-                ))
-            }
-            Err(error) => Err(error),
-        };
-        outcomes.push((p.index, outcome));
-    }
-    super::tallies::apply(conn, operation_id, &transitions)?;
-    let reporters: Vec<String> = transitions.iter().map(|t| t.country.clone()).collect();
-    super::reported::touch(conn, operation_id, &reporters, writer, "interceptions")?;
-    // The feed goes last: it takes the sequence lock, held until commit.
-    journal::append(conn, &feed, &audit)?;
-    Ok(outcomes)
-}
-
-/// Decides what a request does to the current state of one interception.
-fn apply(
-    current: Option<&Current>,
-    request: Request,
-    writer: &Writer,
-    at: NaiveDateTime,
-    key: &Key,
-) -> Result<(WriteResult, Current)> {
-    match (request, current) {
-        (Request::Put(content), None) => {
-            let hash = content.content_hash();
-            Ok((
-                WriteResult::Created,
-                Current {
-                    id: None,
-                    content: *content,
-                    hash,
-                    version: 1,
-                    deleted: false,
-                    sub: writer.sub.clone(),
-                    created_at: at,
-                    updated_at: at,
-                },
-            ))
-        }
-        (Request::Put(content), Some(c)) => {
-            let hash = content.content_hash();
-            if hash == c.hash && !c.deleted {
-                return Ok((WriteResult::Unchanged, c.clone()));
-            }
-            let next = Current {
-                content: *content,
-                hash,
-                version: c.version + 1,
-                deleted: false,
-                sub: writer.sub.clone(),
-                updated_at: at,
-                ..c.clone()
-            };
-            Ok((WriteResult::Updated, next))
-        }
-        (Request::Retract, None) => Err(Error::NotFound(format!("there is no interception {}/{}", key.0, key.1))),
-        (Request::Retract, Some(c)) if c.deleted => Ok((WriteResult::Unchanged, c.clone())),
-        (Request::Retract, Some(c)) => {
-            let next = Current {
-                version: c.version + 1,
-                deleted: true,
-                sub: writer.sub.clone(),
-                updated_at: at,
-                ..c.clone()
-            };
-            Ok((WriteResult::Updated, next))
-        }
-    }
-}
-
-/// Writes the final state of every changed interception in one multi-row upsert.
-/// Rows go in key order so concurrent batches lock shared rows in the same order.
-fn store(
-    conn: &mut DbConn,
-    operation_id: &str,
-    dirty: &[Key],
-    state: &HashMap<Key, Current>,
-    writer: &Writer,
-) -> Result<HashMap<Key, i64>> {
-    let mut ordered: Vec<&Key> = dirty.iter().collect();
-    ordered.sort();
-    let rows: Vec<NewRow> = ordered
-        .into_iter()
-        .filter_map(|key| state.get(key).map(|c| (key, c)))
-        .map(|((country, external_ref), c)| NewRow {
-            operation_id,
-            country,
-            external_ref,
-            kind: c.content.kind.as_str(),
-            occurred_at: c.content.occurred_at.naive_utc(),
-            body: c.content.canonical_json(),
-            content_hash: &c.hash,
-            version: c.version,
-            deleted: c.deleted,
-            reported_by_sub: &c.sub,
-            reported_by_jti: &writer.jti,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-        })
-        .collect();
-    // One statement per 1,000 rows on PostgreSQL. diesel's SQLite backend has no multi-row
-    // upsert, and SQLite runs in-process (no round trip per statement), so there each row is
-    // its own prepared statement inside the same transaction.
-    macro_rules! upsert {
-        ($c:expr, $values:expr) => {
-            diesel::insert_into(interceptions::table)
-                .values($values)
-                .on_conflict((
-                    interceptions::operation_id,
-                    interceptions::country,
-                    interceptions::external_ref,
-                ))
-                .do_update()
-                .set((
-                    interceptions::kind.eq(excluded(interceptions::kind)),
-                    interceptions::occurred_at.eq(excluded(interceptions::occurred_at)),
-                    interceptions::body.eq(excluded(interceptions::body)),
-                    interceptions::content_hash.eq(excluded(interceptions::content_hash)),
-                    interceptions::version.eq(excluded(interceptions::version)),
-                    interceptions::deleted.eq(excluded(interceptions::deleted)),
-                    interceptions::reported_by_sub.eq(excluded(interceptions::reported_by_sub)),
-                    interceptions::reported_by_jti.eq(excluded(interceptions::reported_by_jti)),
-                    interceptions::updated_at.eq(excluded(interceptions::updated_at)),
-                ))
-                .returning((
-                    interceptions::id,
-                    interceptions::country,
-                    interceptions::external_ref,
-                ))
-                .get_results::<(i64, String, String)>($c)
-        };
-    }
     let mut ids = HashMap::with_capacity(rows.len());
-    let mut keep = |stored: Vec<(i64, String, String)>| {
-        for (id, country, external_ref) in stored {
-            ids.insert((country, external_ref), id);
-        }
-    };
     match conn {
         DbConn::Postgres(c) => {
             for chunk in rows.chunks(1000) {
-                keep(upsert!(c, chunk)?);
+                for stored in store_unnest(c, chunk)? {
+                    ids.insert((stored.country, stored.external_ref), stored.id);
+                }
             }
         }
         DbConn::Sqlite(c) => {
+            // diesel's SQLite backend has no multi-row upsert, and SQLite runs in-process (no
+            // round trip per statement): one prepared statement per row, in the same transaction.
             for row in &rows {
-                keep(upsert!(c, row)?);
+                let (id, country, external_ref): (i64, String, String) = diesel::insert_into(interceptions::table)
+                    .values(row)
+                    .on_conflict((
+                        interceptions::operation_id,
+                        interceptions::country,
+                        interceptions::external_ref,
+                    ))
+                    .do_update()
+                    .set((
+                        interceptions::kind.eq(excluded(interceptions::kind)),
+                        interceptions::occurred_at.eq(excluded(interceptions::occurred_at)),
+                        interceptions::body.eq(excluded(interceptions::body)),
+                        interceptions::content_hash.eq(excluded(interceptions::content_hash)),
+                        interceptions::version.eq(excluded(interceptions::version)),
+                        interceptions::deleted.eq(excluded(interceptions::deleted)),
+                        interceptions::reported_by_sub.eq(excluded(interceptions::reported_by_sub)),
+                        interceptions::reported_by_jti.eq(excluded(interceptions::reported_by_jti)),
+                        interceptions::updated_at.eq(excluded(interceptions::updated_at)),
+                        interceptions::feed_txn.eq(excluded(interceptions::feed_txn)),
+                        interceptions::feed_index.eq(excluded(interceptions::feed_index)),
+                    ))
+                    .returning((interceptions::id, interceptions::country, interceptions::external_ref))
+                    .get_result(c)?;
+                ids.insert((country, external_ref), id);
             }
         }
     }
     Ok(ids)
+}
+
+/// PostgreSQL: one `INSERT .. SELECT FROM unnest(..)` per chunk. The rows travel as one array
+/// per column (binary), so the statement is parsed and planned once whatever the chunk's size,
+/// where a multi-row `VALUES` carries 15 parameters per row.
+fn store_unnest(c: &mut diesel::pg::PgConnection, rows: &[StoredRow]) -> Result<Vec<StoredId>> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    macro_rules! column {
+        ($field:ident) => {
+            rows.iter().map(|r| r.$field).collect::<Vec<_>>()
+        };
+    }
+    Ok(diesel::sql_query(
+        "INSERT INTO interceptions (operation_id, country, external_ref, kind, occurred_at, body, \
+             content_hash, version, deleted, reported_by_sub, reported_by_jti, created_at, updated_at, \
+             feed_txn, feed_index) \
+         SELECT $1, t.country, t.external_ref, t.kind, t.occurred_at, t.body, t.content_hash, t.version, \
+             t.deleted, t.sub, $2, t.created_at, t.updated_at, $3, t.feed_index \
+         FROM unnest($4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[], $9::text[], \
+             $10::bigint[], $11::boolean[], $12::text[], $13::timestamp[], $14::timestamp[], $15::integer[]) \
+             AS t(country, external_ref, kind, occurred_at, body, content_hash, version, deleted, sub, \
+                  created_at, updated_at, feed_index) \
+         ON CONFLICT (operation_id, country, external_ref) DO UPDATE SET \
+             kind = excluded.kind, occurred_at = excluded.occurred_at, body = excluded.body, \
+             content_hash = excluded.content_hash, version = excluded.version, deleted = excluded.deleted, \
+             reported_by_sub = excluded.reported_by_sub, reported_by_jti = excluded.reported_by_jti, \
+             updated_at = excluded.updated_at, feed_txn = excluded.feed_txn, feed_index = excluded.feed_index \
+         RETURNING id, country, external_ref",
+    )
+    .bind::<Text, _>(first.operation_id)
+    .bind::<Text, _>(first.reported_by_jti)
+    .bind::<BigInt, _>(first.feed_txn)
+    .bind::<Array<Text>, _>(column!(country))
+    .bind::<Array<Text>, _>(column!(external_ref))
+    .bind::<Array<Text>, _>(column!(kind))
+    .bind::<Array<Timestamp>, _>(column!(occurred_at))
+    .bind::<Array<Text>, _>(column!(body))
+    .bind::<Array<Text>, _>(column!(content_hash))
+    .bind::<Array<BigInt>, _>(column!(version))
+    .bind::<Array<Bool>, _>(column!(deleted))
+    .bind::<Array<Text>, _>(column!(reported_by_sub))
+    .bind::<Array<Timestamp>, _>(column!(created_at))
+    .bind::<Array<Timestamp>, _>(column!(updated_at))
+    .bind::<Array<Integer>, _>(column!(feed_index))
+    .load(c)?)
 }
 
 /// Reads one interception (a tombstone too); 404 when there is none.
@@ -540,4 +417,25 @@ pub fn digest(conn: &mut DbConn, operation_id: &str, country: &str) -> Result<(i
         hasher.update(format!("{external_ref}\t{version}\n").as_bytes());
     }
     Ok((pairs.len() as i64, hex::encode(hasher.finalize())))
+}
+
+/// The records last written by these transactions (for the change feed), of the given countries
+/// if any, tombstones included.
+pub fn by_feed_txns(
+    conn: &mut DbConn,
+    operation_id: &str,
+    txns: &[i64],
+    countries: Option<&[String]>,
+) -> Result<Vec<Row>> {
+    Ok(on_backend!(conn, c => {
+        let mut query = interceptions::table
+            .filter(interceptions::operation_id.eq(operation_id))
+            .filter(interceptions::feed_txn.eq_any(txns))
+            .select(Row::as_select())
+            .into_boxed();
+        if let Some(countries) = countries {
+            query = query.filter(interceptions::country.eq_any(countries));
+        }
+        query.load(c)
+    })?)
 }

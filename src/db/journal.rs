@@ -1,35 +1,25 @@
-//! The end of every write transaction: change-feed entries and audit entries, numbered and
+//! The end of every write transaction: its feed positions and its audit entries, numbered and
 //! chained under the lock of the single `log_head` row.
 //!
-//! The head row is updated as the last statement before commit. Its row lock is held until the
-//! transaction ends, so the writer that takes numbers `n+1..m` commits before the next writer
-//! can take `m+1..`: numbers are handed out in commit order, a feed reader that sees `m` sees
-//! everything below it, and each audit entry is chained to the one committed just before it,
-//! whichever instance wrote it. (On SQLite, writers are one at a time anyway.)
+//! A write transaction takes a transaction id first ([`begin`]) and stamps every record it
+//! writes with it (`feed_txn`, and its place in the transaction as `feed_index`). Its last
+//! statements ([`commit`]) update the head row — whose row lock is then held until the
+//! transaction ends, so the next writer can only take numbers after this one committed — and
+//! record which feed positions the transaction was given (`commits`) and its audit entries. So
+//! positions and audit numbers are handed out in commit order, a feed reader that sees position
+//! `m` sees everything below it, and each audit entry is chained to the one committed just
+//! before it, whichever instance wrote it. The locked part is four single-row statements,
+//! however many items the transaction wrote. (On SQLite, writers are one at a time anyway.)
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
-use super::schema::{audit_log, changes, log_head};
+use super::schema::{audit_log, commits, log_head};
 use super::{now, DbConn};
-use crate::domain::audit::{sha256, AuditEntry, NewAudit};
-use crate::domain::change::NewChange;
+use crate::domain::audit::{items_to_text, AuditEntry, NewAudit};
 use crate::error::Result;
 use crate::on_backend;
-
-#[derive(Insertable)]
-#[diesel(table_name = changes)]
-struct ChangeRow<'a> {
-    seq: i64,
-    operation_id: &'a str,
-    entity: &'a str,
-    action: &'a str,
-    country: &'a str,
-    entity_key: &'a str,
-    version: i64,
-    data: &'a str,
-    committed_at: NaiveDateTime,
-}
 
 #[derive(Insertable)]
 #[diesel(table_name = audit_log)]
@@ -44,87 +34,142 @@ struct AuditRow<'a> {
     entity: &'a str,
     entity_key: &'a str,
     version: i64,
-    payload_sha256: String,
-    prev_hash: String,
-    hash: String,
+    payload_sha256: &'a str,
+    prev_hash: &'a str,
+    hash: &'a str,
+    items: String,
 }
 
-/// Appends feed and audit entries; call it last in the write transaction.
-pub fn append(conn: &mut DbConn, feed: &[NewChange], audit: &[NewAudit]) -> Result<()> {
-    if feed.is_empty() && audit.is_empty() {
-        return Ok(());
+#[derive(QueryableByName)]
+struct Next {
+    #[diesel(sql_type = BigInt)]
+    txn: i64,
+}
+
+/// Takes the id that the records this transaction writes are stamped with. On PostgreSQL it
+/// comes from a sequence (no lock); on SQLite, where writers go one at a time, from the head row.
+pub fn begin(conn: &mut DbConn) -> Result<i64> {
+    Ok(match conn {
+        DbConn::Postgres(c) => {
+            diesel::sql_query("SELECT nextval('commit_txn') AS txn")
+                .get_result::<Next>(c)?
+                .txn
+        }
+        DbConn::Sqlite(c) => diesel::update(log_head::table.find(1))
+            .set(log_head::commit_txn.eq(log_head::commit_txn + 1))
+            .returning(log_head::commit_txn)
+            .get_result(c)?,
+    })
+}
+
+/// What a write transaction leaves in the feed and the audit trail.
+#[derive(Debug, Default)]
+pub struct Journal {
+    /// The operation whose feed the records belong to.
+    pub operation_id: String,
+    /// The id from [`begin`] its records carry (0 when it wrote none).
+    pub txn: i64,
+    /// How many feed entries it wrote (`feed_index` 0 to `feed_count - 1`).
+    pub feed_count: i64,
+    /// Its audit entries.
+    pub audit: Vec<NewAudit>,
+}
+
+/// Numbers the transaction's feed entries and audit entries; call it last in the transaction.
+/// Returns the audit entries as written.
+pub fn commit(conn: &mut DbConn, journal: Journal) -> Result<Vec<AuditEntry>> {
+    let Journal {
+        operation_id,
+        txn,
+        feed_count,
+        audit,
+    } = journal;
+    if feed_count == 0 && audit.is_empty() {
+        return Ok(Vec::new());
     }
-    let (n, m) = (feed.len() as i64, audit.len() as i64);
-    // The payload hashes need no number: computed before the lock is taken, not while holding it.
-    let payload_hashes: Vec<String> = audit.iter().map(|new| sha256(&new.payload)).collect();
+    let m = audit.len() as i64;
+    // Item lists are written out before the lock is taken, not while holding it.
+    let item_texts: Vec<String> = audit.iter().map(|a| items_to_text(&a.items)).collect();
     // Takes the lock; returns the new counters and the chain's end before this transaction.
-    let (change_last, audit_last, mut prev): (i64, i64, String) = on_backend!(conn, c => diesel::update(log_head::table.find(1))
-        .set((log_head::change_seq.eq(log_head::change_seq + n), log_head::audit_seq.eq(log_head::audit_seq + m)))
+    let (position, audit_last, mut prev): (i64, i64, String) = on_backend!(conn, c => diesel::update(log_head::table.find(1))
+        .set((log_head::change_seq.eq(log_head::change_seq + feed_count), log_head::audit_seq.eq(log_head::audit_seq + m)))
         .returning((log_head::change_seq, log_head::audit_seq, log_head::audit_hash))
         .get_result(c))?;
     let at = now();
-    let changes: Vec<ChangeRow> = feed
-        .iter()
-        .zip(change_last - n + 1..)
-        .map(|(change, seq)| ChangeRow {
-            seq,
-            operation_id: &change.operation_id,
-            entity: change.entity.as_str(),
-            action: change.action.as_str(),
-            country: &change.country,
-            entity_key: &change.key,
-            version: change.version,
-            data: &change.data,
-            committed_at: at,
-        })
-        .collect();
-    for chunk in changes.chunks(2000) {
-        on_backend!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
+    if feed_count > 0 {
+        on_backend!(conn, c => diesel::insert_into(commits::table)
+            .values((
+                commits::txn.eq(txn),
+                commits::operation_id.eq(&operation_id),
+                commits::first_pos.eq(position - feed_count + 1),
+                commits::last_pos.eq(position),
+                commits::committed_at.eq(at),
+            ))
+            .execute(c))?;
     }
     let mut entries = Vec::with_capacity(audit.len());
-    for ((new, payload_sha256), seq) in audit.iter().zip(payload_hashes).zip(audit_last - m + 1..) {
+    for (new, seq) in audit.into_iter().zip(audit_last - m + 1..) {
         let mut entry = AuditEntry {
             seq,
             at: at.and_utc(),
-            operation_id: new.operation_id.clone(),
-            sub: new.sub.clone(),
-            jti: new.jti.clone(),
-            country: new.country.clone(),
-            action: new.action.clone(),
-            entity: new.entity.clone(),
-            key: new.key.clone(),
+            operation_id: new.operation_id,
+            sub: new.writer.sub,
+            jti: new.writer.jti,
+            country: new.country,
+            action: new.action,
+            entity: new.entity,
+            key: new.key,
             version: new.version,
-            payload_sha256,
+            payload_sha256: new.payload_sha256,
             prev_hash: prev,
             hash: String::new(),
+            items: new.items,
         };
         entry.hash = entry.expected_hash();
         prev = entry.hash.clone();
         entries.push(entry);
     }
-    let rows: Vec<AuditRow> = entries
-        .iter()
-        .map(|e| AuditRow {
-            seq: e.seq,
-            at,
-            operation_id: &e.operation_id,
-            sub: &e.sub,
-            jti: &e.jti,
-            country: &e.country,
-            action: &e.action,
-            entity: &e.entity,
-            entity_key: &e.key,
-            version: e.version,
-            payload_sha256: e.payload_sha256.clone(),
-            prev_hash: e.prev_hash.clone(),
-            hash: e.hash.clone(),
-        })
-        .collect();
-    for chunk in rows.chunks(1000) {
-        on_backend!(conn, c => diesel::insert_into(audit_log::table).values(chunk).execute(c))?;
-    }
     if !entries.is_empty() {
+        let rows: Vec<AuditRow> = entries
+            .iter()
+            .zip(item_texts)
+            .map(|(e, items)| AuditRow {
+                seq: e.seq,
+                at,
+                operation_id: &e.operation_id,
+                sub: &e.sub,
+                jti: &e.jti,
+                country: &e.country,
+                action: e.action.as_str(),
+                entity: e.entity.as_str(),
+                entity_key: &e.key,
+                version: e.version,
+                payload_sha256: &e.payload_sha256,
+                prev_hash: &e.prev_hash,
+                hash: &e.hash,
+                items,
+            })
+            .collect();
+        on_backend!(conn, c => diesel::insert_into(audit_log::table).values(&rows).execute(c))?;
         on_backend!(conn, c => diesel::update(log_head::table.find(1)).set(log_head::audit_hash.eq(&prev)).execute(c))?;
     }
-    Ok(())
+    Ok(entries)
+}
+
+/// The change-feed position: the last position handed out.
+pub fn position(conn: &mut DbConn) -> Result<i64> {
+    Ok(on_backend!(conn, c => log_head::table.find(1).select(log_head::change_seq).first(c))?)
+}
+
+/// Appends the audit entries of a write that leaves nothing in the change feed (an operation,
+/// a token); call it last in the transaction.
+pub fn audit_only(conn: &mut DbConn, entries: Vec<NewAudit>) -> Result<()> {
+    commit(
+        conn,
+        Journal {
+            audit: entries,
+            ..Journal::default()
+        },
+    )
+    .map(|_| ())
 }

@@ -15,7 +15,7 @@ pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres"
 const MIGRATION_LOCK: i64 = 0x6f70_636f_6f72;
 
 fn failed(action: &str) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) -> Error + '_ {
-    move |e| Error::Internal(format!("{action} migrations: {e}"))
+    move |e| Error::internal(format!("{action} migrations: {e}"))
 }
 
 /// Applies every pending migration and returns how many ran.

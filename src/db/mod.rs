@@ -10,8 +10,9 @@ pub mod journal;
 pub mod migrate;
 pub mod operations;
 mod pool;
-pub mod reported;
+pub mod reporting;
 pub mod schema;
+pub mod stated;
 pub mod tallies;
 pub mod tokens;
 pub mod units;
@@ -103,6 +104,21 @@ impl DbConn {
         Ok(())
     }
 
+    /// Takes the write lock of each (operation, country) pair until the end of the write
+    /// transaction: every write of a country's records, stated figures, units and tally cells
+    /// in an operation holds it, so the cells it reads stay what it read until it commits.
+    pub fn lock_countries<'a>(
+        &mut self,
+        operation_id: &str,
+        countries: impl IntoIterator<Item = &'a str>,
+    ) -> Result<()> {
+        let names: std::collections::BTreeSet<String> = countries
+            .into_iter()
+            .map(|country| format!("country\u{0}{operation_id}\u{0}{country}"))
+            .collect();
+        self.lock_keys(names.iter().map(String::as_str))
+    }
+
     /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
     /// On SQLite the transaction is `BEGIN IMMEDIATE`, so a writer takes the file lock at once
     /// (waiting up to the busy timeout) instead of failing when it upgrades a read lock.
@@ -141,41 +157,7 @@ impl DbConn {
     }
 }
 
-/// Who writes: the `sub` and `jti` of the token, recorded with every version and audit entry.
-#[derive(Debug, Clone)]
-pub struct Writer {
-    /// The token's `sub`.
-    pub sub: String,
-    /// The token's `jti`.
-    pub jti: String,
-}
-
-impl Writer {
-    /// An audit entry by this writer.
-    #[allow(clippy::too_many_arguments)]
-    pub fn audit(
-        &self,
-        operation_id: &str,
-        country: &str,
-        action: &str,
-        entity: &str,
-        key: &str,
-        version: i64,
-        payload: String,
-    ) -> crate::domain::audit::NewAudit {
-        crate::domain::audit::NewAudit {
-            operation_id: operation_id.to_string(),
-            sub: self.sub.clone(),
-            jti: self.jti.clone(),
-            country: country.to_string(),
-            action: action.to_string(),
-            entity: entity.to_string(),
-            key: key.to_string(),
-            version,
-            payload,
-        }
-    }
-}
+pub use crate::domain::audit::Writer;
 
 /// The current time in UTC, cut to microseconds (what both backends store).
 pub fn now() -> chrono::NaiveDateTime {
@@ -185,5 +167,5 @@ pub fn now() -> chrono::NaiveDateTime {
 
 /// A stored value that does not parse is a bug or a hand-edited row, never the client's fault.
 fn corrupt(what: &str, value: &str) -> Error {
-    Error::Internal(format!("stored {what} `{value}` is not valid"))
+    Error::internal(format!("stored {what} `{value}` is not valid"))
 }

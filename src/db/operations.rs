@@ -1,4 +1,4 @@
-//! Queries for operations.
+//! Queries for operations: loads and stores; the writes' rules are in `service::operations`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -6,9 +6,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{operations, units};
-use super::{corrupt, journal, now, DbConn, Writer};
-use crate::domain::operation::{NewOperation, Operation, OperationPatch, OperationStatus};
-use crate::domain::version::IfMatch;
+use super::{corrupt, DbConn};
+use crate::domain::operation::{NewOperation, Operation, OperationStatus};
 use crate::error::{Error, Result};
 use crate::on_backend;
 
@@ -124,100 +123,52 @@ pub fn list(conn: &mut DbConn, only: Option<&[String]>, after: Option<&str>, lim
     with_participation(conn, rows)
 }
 
-/// Creates an operation. Returns it and whether it was created now; a replay of the same create
-/// returns the stored one, while a different operation under the same id is a 409.
-pub fn create(conn: &mut DbConn, new: &NewOperation, writer: &Writer) -> Result<(Operation, bool)> {
-    conn.write(|conn| {
-        if let Some(existing) = find_row(conn, &new.id)? {
-            let existing = get_from_row(conn, existing)?;
-            return if new.matches(&existing) {
-                Ok((existing, false))
-            } else {
-                Err(Error::Conflict(format!(
-                    "operation `{}` already exists with other content",
-                    new.id
-                )))
-            };
-        }
-        let at = now();
-        let row = OperationRow {
-            id: new.id.clone(),
-            name: new.name.clone(),
-            description: new.description.clone(),
-            coordinator: new.coordinator.clone(),
-            status: new.status.unwrap_or(OperationStatus::Planned).as_str().to_string(),
-            starts_on: new.starts_on,
-            ends_on: new.ends_on,
-            public: new.public,
-            suppression_threshold: new.threshold(),
-            version: 1,
-            created_at: at,
-            updated_at: at,
-        };
-        on_backend!(conn, c => diesel::insert_into(operations::table).values(&row).execute(c))?;
-        let operation = row.into_operation(None)?;
-        audit(conn, writer, "create", &operation)?;
-        Ok((operation, true))
-    })
+/// Reads one operation without its participation (what a write needs: status, window,
+/// threshold); 404 when there is none.
+pub fn get_bare(conn: &mut DbConn, id: &str) -> Result<Operation> {
+    find_row(conn, id)?.ok_or_else(|| not_found(id))?.into_operation(None)
 }
 
-fn get_from_row(conn: &mut DbConn, row: OperationRow) -> Result<Operation> {
-    let id = row.id.clone();
-    with_participation(conn, vec![row])?.pop().ok_or_else(|| not_found(&id))
+/// Stores a new operation (version 1) created at `at`.
+pub fn insert(conn: &mut DbConn, new: &NewOperation, at: NaiveDateTime) -> Result<Operation> {
+    let row = OperationRow {
+        id: new.id.clone(),
+        name: new.name.clone(),
+        description: new.description.clone(),
+        coordinator: new.coordinator.clone(),
+        status: new.status.unwrap_or(OperationStatus::Planned).as_str().to_string(),
+        starts_on: new.starts_on,
+        ends_on: new.ends_on,
+        public: new.public,
+        suppression_threshold: new.threshold(),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    };
+    on_backend!(conn, c => diesel::insert_into(operations::table).values(&row).execute(c))?;
+    row.into_operation(None)
 }
 
-/// Applies a patch under `If-Match`; a patch that changes nothing keeps the version.
-pub fn update(
-    conn: &mut DbConn,
-    id: &str,
-    if_match: &IfMatch,
-    patch: &OperationPatch,
-    writer: &Writer,
-) -> Result<Operation> {
-    conn.write(|conn| {
-        let current = get(conn, id)?;
-        if_match.check(current.version)?;
-        let Some(next) = current.patched(patch)? else { return Ok(current) };
-        let at = now();
-        let changed = on_backend!(conn, c => diesel::update(operations::table.find(id).filter(operations::version.eq(current.version)))
-            .set((
-                operations::name.eq(&next.name),
-                operations::description.eq(&next.description),
-                operations::coordinator.eq(&next.coordinator),
-                operations::status.eq(next.status.as_str()),
-                operations::starts_on.eq(next.starts_on),
-                operations::ends_on.eq(next.ends_on),
-                operations::public.eq(next.public),
-                operations::suppression_threshold.eq(next.suppression_threshold),
-                operations::version.eq(current.version + 1),
-                operations::updated_at.eq(at),
-            ))
-            .execute(c))?;
-        if changed == 0 {
-            // Another writer got in between: report the version it left.
-            return Err(Error::PreconditionFailed { current: get(conn, id)?.version });
-        }
-        let operation = Operation { version: current.version + 1, updated_at: at.and_utc(), ..next };
-        audit(conn, writer, "update", &operation)?;
-        Ok(operation)
-    })
+/// Stores the next version of an operation if it is still at `next.version - 1`; returns
+/// whether it was.
+pub fn update(conn: &mut DbConn, next: &Operation) -> Result<bool> {
+    let changed = on_backend!(conn, c => diesel::update(operations::table.find(&next.id).filter(operations::version.eq(next.version - 1)))
+        .set((
+            operations::name.eq(&next.name),
+            operations::description.eq(&next.description),
+            operations::coordinator.eq(&next.coordinator),
+            operations::status.eq(next.status.as_str()),
+            operations::starts_on.eq(next.starts_on),
+            operations::ends_on.eq(next.ends_on),
+            operations::public.eq(next.public),
+            operations::suppression_threshold.eq(next.suppression_threshold),
+            operations::version.eq(next.version),
+            operations::updated_at.eq(next.updated_at.naive_utc()),
+        ))
+        .execute(c))?;
+    Ok(changed == 1)
 }
 
 fn not_found(id: &str) -> Error {
     Error::NotFound(format!("there is no operation `{id}`"))
-}
-
-/// Appends the audit entry of an operation write (operations are not in the change feed).
-fn audit(conn: &mut DbConn, writer: &Writer, action: &str, operation: &Operation) -> Result<()> {
-    let payload = serde_json::to_string(operation).unwrap_or_default();
-    let entry = writer.audit(
-        &operation.id,
-        "",
-        action,
-        "operation",
-        &operation.id,
-        operation.version,
-        payload,
-    );
-    journal::append(conn, &[], &[entry])
 }

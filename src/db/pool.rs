@@ -95,7 +95,7 @@ impl Database {
         };
         let first = manager
             .open()
-            .map_err(|e| Error::Unavailable(format!("cannot connect to the {backend:?} database: {e}")))?;
+            .map_err(|e| Error::unavailable(format!("cannot connect to the {backend:?} database: {e}")))?;
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)

@@ -32,6 +32,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        feed_txn -> BigInt,
+        feed_index -> Integer,
     }
 }
 
@@ -43,7 +45,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     interceptions,
     log_head,
-    changes,
+    commits,
     idempotency_keys,
     tally_cells,
     reported_tallies,
@@ -92,6 +94,8 @@ diesel::table! {
         reported_by_jti -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        feed_txn -> BigInt,
+        feed_index -> Integer,
     }
 }
 
@@ -102,20 +106,18 @@ diesel::table! {
         change_seq -> BigInt,
         audit_seq -> BigInt,
         audit_hash -> Text,
+        commit_txn -> BigInt,
     }
 }
 
 diesel::table! {
-    /// The change feed.
-    changes (seq) {
-        seq -> BigInt,
+    /// Write transactions that changed records of the feed, with the feed positions each was
+    /// given at commit (`first_pos..=last_pos`); a record's position is `first_pos + feed_index`.
+    commits (txn) {
+        txn -> BigInt,
         operation_id -> Text,
-        entity -> Text,
-        action -> Text,
-        country -> Text,
-        entity_key -> Text,
-        version -> BigInt,
-        data -> Text,
+        first_pos -> BigInt,
+        last_pos -> BigInt,
         committed_at -> Timestamp,
     }
 }
@@ -160,6 +162,8 @@ diesel::table! {
         reported_by_sub -> Text,
         reported_by_jti -> Text,
         reported_at -> Timestamp,
+        feed_txn -> BigInt,
+        feed_index -> Integer,
     }
 }
 
@@ -190,5 +194,6 @@ diesel::table! {
         payload_sha256 -> Text,
         prev_hash -> Text,
         hash -> Text,
+        items -> Text,
     }
 }

@@ -1,83 +1,142 @@
-//! Queries for tally cells: differences applied in the writer's transaction, cells read by
-//! operation and metric.
+//! Queries for tally cells: the values a write is about to change, differences added in the
+//! writer's transaction, cells read by operation and metric, and the full recount of `verify`.
 
+use std::collections::{BTreeMap, HashMap};
+
+use compact_str::CompactString;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text};
 use diesel::upsert::excluded;
 
-use super::interceptions::Transition;
-use super::schema::{log_head, tally_cells};
-use super::DbConn;
-use crate::domain::report::Cell;
-use crate::domain::tally::{self, Cells};
+use super::schema::tally_cells;
+use super::{corrupt, DbConn};
+use crate::domain::metric::{Dimension, Metric};
+use crate::domain::tally::{self, CellKey, Cells, MAX_CELL};
+use crate::domain::totals::Cell;
 use crate::error::Result;
 use crate::on_backend;
 
-#[derive(Insertable)]
-#[diesel(table_name = tally_cells)]
-struct CellRow<'a> {
-    operation_id: &'a str,
-    country: &'a str,
-    metric: &'a str,
-    dimension: &'a str,
-    bucket: &'a str,
-    value: i64,
-}
-
-/// Applies the differences of interception transitions to the cells.
-pub fn apply(conn: &mut DbConn, operation_id: &str, transitions: &[Transition]) -> Result<()> {
-    let mut cells = Cells::new();
-    for t in transitions {
-        if let Some(before) = &t.before {
-            tally::add_interception(&mut cells, &t.country, before, -1);
-        }
-        if let Some(after) = &t.after {
-            tally::add_interception(&mut cells, &t.country, after, 1);
-        }
-    }
-    add(conn, operation_id, cells)
-}
-
-/// Adds differences to cells in one multi-row upsert. Rows go in key order (the map's), so
-/// concurrent writers lock shared cells in the same order and cannot deadlock.
-pub fn add(conn: &mut DbConn, operation_id: &str, cells: Cells) -> Result<()> {
-    let cells = tally::nonzero(cells);
-    let rows: Vec<CellRow> = cells
-        .iter()
-        .map(|((country, metric, dimension, bucket), value)| CellRow {
-            operation_id,
-            country,
-            metric,
-            dimension,
-            bucket,
-            value: *value,
-        })
-        .collect();
-    // Multi-row on PostgreSQL; row by row in-process on SQLite (see `interceptions::store`).
-    macro_rules! upsert {
-        ($c:expr, $values:expr) => {
-            diesel::insert_into(tally_cells::table)
-                .values($values)
-                .on_conflict((
-                    tally_cells::operation_id,
-                    tally_cells::metric,
-                    tally_cells::dimension,
-                    tally_cells::country,
-                    tally_cells::bucket,
-                ))
-                .do_update()
-                .set(tally_cells::value.eq(tally_cells::value + excluded(tally_cells::value)))
-                .execute($c)
-        };
-    }
+/// The stored values of these cells of an operation (a cell not stored is 0 and left out).
+/// Each cell is one probe of the primary key.
+pub fn values(conn: &mut DbConn, operation_id: &str, keys: &[&CellKey]) -> Result<HashMap<CellKey, i64>> {
+    let mut rows: Vec<ValueRow> = Vec::with_capacity(keys.len());
     match conn {
         DbConn::Postgres(c) => {
-            for chunk in rows.chunks(2000) {
-                upsert!(c, chunk)?;
+            for chunk in keys.chunks(2000) {
+                let column = |f: fn(&CellKey) -> &str| chunk.iter().map(|k| f(k)).collect::<Vec<&str>>();
+                rows.extend(
+                    diesel::sql_query(
+                        "SELECT t.country, t.metric, t.dimension, t.bucket, t.value \
+                         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS k(metric, dimension, country, bucket) \
+                         JOIN tally_cells t ON t.operation_id = $1 AND t.metric = k.metric \
+                              AND t.dimension = k.dimension AND t.country = k.country AND t.bucket = k.bucket",
+                    )
+                    .bind::<Text, _>(operation_id)
+                    .bind::<Array<Text>, _>(column(|k| k.1))
+                    .bind::<Array<Text>, _>(column(|k| k.2))
+                    .bind::<Array<Text>, _>(column(|k| k.0.as_str()))
+                    .bind::<Array<Text>, _>(column(|k| k.3.as_str()))
+                    .load::<ValueRow>(c)?,
+                );
             }
         }
         DbConn::Sqlite(c) => {
-            for row in &rows {
-                upsert!(c, row)?;
+            // In-process: grouped by (metric, dimension, country), one `bucket IN (..)` each.
+            let mut groups: BTreeMap<(&str, &str, &str), Vec<&str>> = BTreeMap::new();
+            for (country, metric, dimension, bucket) in keys {
+                groups.entry((metric, dimension, country)).or_default().push(bucket);
+            }
+            for ((metric, dimension, country), buckets) in groups {
+                for chunk in buckets.chunks(500) {
+                    rows.extend(
+                        tally_cells::table
+                            .filter(tally_cells::operation_id.eq(operation_id))
+                            .filter(tally_cells::metric.eq(metric))
+                            .filter(tally_cells::dimension.eq(dimension))
+                            .filter(tally_cells::country.eq(country))
+                            .filter(tally_cells::bucket.eq_any(chunk))
+                            .select(ValueRow::as_select())
+                            .load(c)?,
+                    );
+                }
+            }
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let metric = Metric::parse(&row.metric).ok_or_else(|| corrupt("tally metric", &row.metric))?;
+            let dimension =
+                Dimension::cell_name(&row.dimension).ok_or_else(|| corrupt("tally dimension", &row.dimension))?;
+            let key = (
+                CompactString::from(row.country),
+                metric.as_str(),
+                dimension,
+                CompactString::from(row.bucket),
+            );
+            Ok((key, row.value))
+        })
+        .collect()
+}
+
+/// One stored cell.
+#[derive(Debug, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = tally_cells)]
+struct ValueRow {
+    country: String,
+    metric: String,
+    dimension: String,
+    bucket: String,
+    value: i64,
+}
+
+/// Adds differences to cells: on PostgreSQL one `INSERT .. SELECT FROM unnest(..)` per 2,000
+/// cells, on SQLite one statement per cell (in-process). Rows go in key order (the map's), so
+/// concurrent writers lock shared cells in the same order and cannot deadlock. The caller has
+/// checked that every value stays within `0..=MAX_CELL` (see `tally::add_checked`).
+pub fn add(conn: &mut DbConn, operation_id: &str, cells: &Cells) -> Result<()> {
+    let cells: Vec<(&CellKey, i64)> = cells.iter().filter(|(_, v)| **v != 0).map(|(k, v)| (k, *v)).collect();
+    match conn {
+        DbConn::Postgres(c) => {
+            for chunk in cells.chunks(2000) {
+                let column = |f: fn(&CellKey) -> &str| chunk.iter().map(|(k, _)| f(k)).collect::<Vec<&str>>();
+                diesel::sql_query(
+                    "INSERT INTO tally_cells (operation_id, country, metric, dimension, bucket, value) \
+                     SELECT $1, t.country, t.metric, t.dimension, t.bucket, t.value \
+                     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) \
+                          AS t(country, metric, dimension, bucket, value) \
+                     ON CONFLICT (operation_id, metric, dimension, country, bucket) \
+                     DO UPDATE SET value = tally_cells.value + excluded.value",
+                )
+                .bind::<Text, _>(operation_id)
+                .bind::<Array<Text>, _>(column(|k| k.0.as_str()))
+                .bind::<Array<Text>, _>(column(|k| k.1))
+                .bind::<Array<Text>, _>(column(|k| k.2))
+                .bind::<Array<Text>, _>(column(|k| k.3.as_str()))
+                .bind::<Array<BigInt>, _>(chunk.iter().map(|(_, v)| *v).collect::<Vec<i64>>())
+                .execute(c)?;
+            }
+        }
+        DbConn::Sqlite(c) => {
+            for ((country, metric, dimension, bucket), value) in cells {
+                diesel::insert_into(tally_cells::table)
+                    .values((
+                        tally_cells::operation_id.eq(operation_id),
+                        tally_cells::country.eq(country.as_str()),
+                        tally_cells::metric.eq(*metric),
+                        tally_cells::dimension.eq(*dimension),
+                        tally_cells::bucket.eq(bucket.as_str()),
+                        tally_cells::value.eq(value),
+                    ))
+                    .on_conflict((
+                        tally_cells::operation_id,
+                        tally_cells::metric,
+                        tally_cells::dimension,
+                        tally_cells::country,
+                        tally_cells::bucket,
+                    ))
+                    .do_update()
+                    .set(tally_cells::value.eq(tally_cells::value + excluded(tally_cells::value)))
+                    .execute(c)?;
             }
         }
     }
@@ -107,11 +166,6 @@ pub fn read(
     })?)
 }
 
-/// The change-feed position: the last sequence number handed out.
-pub fn feed_position(conn: &mut DbConn) -> Result<i64> {
-    Ok(on_backend!(conn, c => log_head::table.find(1).select(log_head::change_seq).first(c))?)
-}
-
 /// Every derived cell of an operation, for verification.
 pub fn all_cells(conn: &mut DbConn, operation_id: &str) -> Result<Vec<Cell>> {
     Ok(on_backend!(conn, c => tally_cells::table
@@ -120,7 +174,17 @@ pub fn all_cells(conn: &mut DbConn, operation_id: &str) -> Result<Vec<Cell>> {
         .load(c))?)
 }
 
-/// A derived cell whose maintained value differs from the one recomputed from the records.
+/// What is wrong with a maintained cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellProblem {
+    /// It differs from the recount of the records.
+    Differs,
+    /// It is outside `0..=MAX_CELL` (the recount may agree, if the records themselves were
+    /// stored around the write path).
+    OutOfRange,
+}
+
+/// A derived cell that is wrong: different from the recount, or out of range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
     /// The operation.
@@ -129,62 +193,78 @@ pub struct Difference {
     pub cell: (String, String, String, String),
     /// The maintained value.
     pub maintained: i64,
-    /// The value recomputed from the records.
-    pub recomputed: i64,
+    /// The value recounted from the records, in a type that cannot wrap.
+    pub recomputed: i128,
+    /// What is wrong.
+    pub problem: CellProblem,
 }
 
-/// Recomputes every derived cell of an operation from its interceptions and units (a full
-/// scan, for `opcoord tallies verify` and tests) and returns the cells that differ.
+/// Recounts every derived cell of an operation from its interceptions and units (a full scan,
+/// for `opcoord tallies verify` and tests) and returns the cells that are wrong: different from
+/// the recount, or outside `0..=MAX_CELL`. Sums are taken in `i128`, so a recount never wraps.
 pub fn verify(conn: &mut DbConn, operation_id: &str) -> Result<Vec<Difference>> {
     use super::schema::{interceptions, units};
-    let records: Vec<(String, String)> = on_backend!(conn, c => interceptions::table
-        .filter(interceptions::operation_id.eq(operation_id))
-        .filter(interceptions::deleted.eq(false))
-        .select((interceptions::country, interceptions::body))
-        .load(c))?;
-    let mut recomputed = Cells::new();
-    for (country, body) in records {
-        let content = serde_json::from_str(&body)
-            .map_err(|e| crate::error::Error::Internal(format!("stored interception does not parse: {e}")))?;
-        tally::add_interception(&mut recomputed, &country, &content, 1);
+    type Wide = BTreeMap<(String, String, String, String), i128>;
+    fn widen(into: &mut Wide, cells: Cells) {
+        for ((country, metric, dimension, bucket), v) in cells {
+            let key = (country.into(), metric.to_string(), dimension.to_string(), bucket.into());
+            *into.entry(key).or_insert(0) += i128::from(v);
+        }
+    }
+    let mut expected = Wide::new();
+    let mut after = 0_i64;
+    loop {
+        let records: Vec<(i64, String, String)> = on_backend!(conn, c => interceptions::table
+            .filter(interceptions::operation_id.eq(operation_id))
+            .filter(interceptions::deleted.eq(false))
+            .filter(interceptions::id.gt(after))
+            .order(interceptions::id)
+            .limit(5000)
+            .select((interceptions::id, interceptions::country, interceptions::body))
+            .load(c))?;
+        let Some(last) = records.last() else { break };
+        after = last.0;
+        for (id, country, body) in records {
+            let content = serde_json::from_str(&body).map_err(|_| corrupt("interception body", &id.to_string()))?;
+            let mut one = Cells::new();
+            tally::add_interception(&mut one, &country, &content, 1);
+            widen(&mut expected, one);
+        }
     }
     let unit_rows: Vec<(String, i64, bool)> = on_backend!(conn, c => units::table
         .filter(units::operation_id.eq(operation_id))
         .select((units::country, units::officers_deployed, units::active))
         .load(c))?;
     for (country, officers, active) in unit_rows {
-        tally::add_officers(&mut recomputed, &country, officers, active, 1);
+        let mut one = Cells::new();
+        tally::add_officers(&mut one, &country, officers, active, 1);
+        widen(&mut expected, one);
     }
-    let mut expected: std::collections::BTreeMap<(String, String, String, String), i64> = recomputed
-        .into_iter()
-        .map(|((country, metric, dimension, bucket), v)| {
-            (
-                (country.into(), metric.to_string(), dimension.to_string(), bucket.into()),
-                v,
-            )
+    let wrong = |cell, maintained: i64, recomputed: i128| {
+        let problem = if !(0..=MAX_CELL).contains(&maintained) {
+            CellProblem::OutOfRange
+        } else if i128::from(maintained) != recomputed {
+            CellProblem::Differs
+        } else {
+            return None;
+        };
+        Some(Difference {
+            operation_id: operation_id.to_string(),
+            cell,
+            maintained,
+            recomputed,
+            problem,
         })
-        .collect();
+    };
     let mut differences = Vec::new();
     for (country, metric, dimension, bucket, maintained) in all_cells(conn, operation_id)? {
         let key = (country, metric, dimension, bucket);
         let recomputed = expected.remove(&key).unwrap_or(0);
-        if recomputed != maintained {
-            differences.push(Difference {
-                operation_id: operation_id.to_string(),
-                cell: key,
-                maintained,
-                recomputed,
-            });
-        }
+        differences.extend(wrong(key, maintained, recomputed));
     }
     for (key, recomputed) in expected {
         if recomputed != 0 {
-            differences.push(Difference {
-                operation_id: operation_id.to_string(),
-                cell: key,
-                maintained: 0,
-                recomputed,
-            });
+            differences.extend(wrong(key, 0, recomputed));
         }
     }
     Ok(differences)

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::schema::{issued_tokens, revoked_tokens};
 use super::{journal, now, DbConn, Writer};
 use crate::auth::claims::{Access, Claims};
+use crate::domain::audit::{AuditAction, AuditEntity, NewAudit};
 use crate::error::Result;
 use crate::on_backend;
 
@@ -44,8 +45,17 @@ pub fn record_issued(conn: &mut DbConn, claims: &Claims, issuer: &Writer) -> Res
     conn.write(|conn| {
         on_backend!(conn, c => diesel::insert_into(issued_tokens::table).values(values).execute(c))?;
         let payload = serde_json::to_string(claims).unwrap_or_default();
-        let audit = issuer.audit("", "", "issue", "token", &claims.jti, 1, payload);
-        journal::append(conn, &[], &[audit])
+        let audit = NewAudit::single(
+            issuer,
+            "",
+            "",
+            AuditAction::Issue,
+            AuditEntity::Token,
+            &claims.jti,
+            1,
+            &payload,
+        );
+        journal::audit_only(conn, vec![audit])
     })
 }
 
@@ -88,7 +98,17 @@ pub fn revoke(
             .execute(c))?;
         if inserted == 1 {
             let payload = serde_json::json!({"jti": jti, "revoked_by": revoked_by}).to_string();
-            journal::append(conn, &[], &[revoker.audit("", "", "revoke", "token", jti, 1, payload)])?;
+            let audit = NewAudit::single(
+                revoker,
+                "",
+                "",
+                AuditAction::Revoke,
+                AuditEntity::Token,
+                jti,
+                1,
+                &payload,
+            );
+            journal::audit_only(conn, vec![audit])?;
         }
         Ok(on_backend!(conn, c => revoked_tokens::table.find(jti).select(revoked_tokens::revoked_at).first(c))?)
     })

@@ -1,14 +1,11 @@
-//! Queries for national units.
+//! Queries for national units: loads and stores; the writes' rules are in `service::units`.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::units;
-use super::{corrupt, journal, now, tallies, DbConn, Writer};
-use crate::domain::change::{Action, Entity, NewChange};
-use crate::domain::tally::{self, Cells};
-use crate::domain::unit::{NewUnit, Unit, UnitKind, UnitPatch};
-use crate::domain::version::IfMatch;
+use super::{corrupt, DbConn};
+use crate::domain::unit::{NewUnit, Unit, UnitKind};
 use crate::error::{Error, Result};
 use crate::on_backend;
 
@@ -93,125 +90,85 @@ pub fn list(conn: &mut DbConn, operation_id: &str, filter: &UnitFilter, limit: i
     rows.into_iter().map(Unit::try_from).collect()
 }
 
-/// Creates a unit. Returns it and whether it was created now: a replay of the same create
-/// returns the stored unit, while other content under the same country and name is a 409.
-pub fn create(conn: &mut DbConn, operation_id: &str, new: &NewUnit, writer: &Writer) -> Result<(Unit, bool)> {
-    conn.write(|conn| {
-        super::operations::get(conn, operation_id)?.require_open()?;
-        let existing: Option<UnitRow> = on_backend!(conn, c => units::table
-            .filter(units::operation_id.eq(operation_id))
-            .filter(units::country.eq(&new.country))
-            .filter(units::name.eq(&new.name))
-            .select(UnitRow::as_select())
-            .first(c)
-            .optional())?;
-        if let Some(existing) = existing {
-            let existing = Unit::try_from(existing)?;
-            return if new.matches(&existing) {
-                Ok((existing, false))
-            } else {
-                Err(Error::Conflict(format!(
-                    "{} already has a unit named `{}` in this operation, with other content",
-                    new.country, new.name
-                )))
-            };
-        }
-        let at = now();
-        let values = (
-            units::operation_id.eq(operation_id),
-            units::country.eq(&new.country),
-            units::name.eq(&new.name),
-            units::kind.eq(new.kind.as_str()),
-            units::officers_deployed.eq(new.officers_deployed),
-            units::active.eq(new.active),
-            units::version.eq(1_i64),
-            units::created_at.eq(at),
-            units::updated_at.eq(at),
-        );
-        let row: UnitRow = on_backend!(conn, c => diesel::insert_into(units::table)
-            .values(values)
-            .returning(UnitRow::as_returning())
-            .get_result(c))?;
-        let unit = Unit::try_from(row)?;
-        record(conn, None, &unit, writer)?;
-        Ok((unit, true))
-    })
+/// The unit of an operation with this country and name, if there is one.
+pub fn find_by_name(conn: &mut DbConn, operation_id: &str, country: &str, name: &str) -> Result<Option<Unit>> {
+    let row: Option<UnitRow> = on_backend!(conn, c => units::table
+        .filter(units::operation_id.eq(operation_id))
+        .filter(units::country.eq(country))
+        .filter(units::name.eq(name))
+        .select(UnitRow::as_select())
+        .first(c)
+        .optional())?;
+    row.map(Unit::try_from).transpose()
 }
 
-/// Applies a patch under `If-Match`; a patch that changes nothing keeps the version.
-/// `allowed` checks the stored unit (its country) before anything is written.
-pub fn update(
+/// Stores a new unit (version 1) stamped with the transaction's feed place; returns it.
+pub fn insert(
     conn: &mut DbConn,
     operation_id: &str,
-    id: i64,
-    if_match: &IfMatch,
-    patch: &UnitPatch,
-    writer: &Writer,
-    allowed: impl FnOnce(&Unit) -> Result<()>,
+    new: &NewUnit,
+    at: NaiveDateTime,
+    feed: (i64, i32),
 ) -> Result<Unit> {
-    conn.write(|conn| {
-        super::operations::get(conn, operation_id)?.require_open()?;
-        let current = get(conn, operation_id, id)?;
-        allowed(&current)?;
-        if_match.check(current.version)?;
-        let Some(next) = current.patched(patch)? else {
-            return Ok(current);
-        };
-        let at = now();
-        let changed = on_backend!(conn, c => diesel::update(units::table
-                .filter(units::id.eq(id))
-                .filter(units::version.eq(current.version)))
-            .set((
-                units::name.eq(&next.name),
-                units::kind.eq(next.kind.as_str()),
-                units::officers_deployed.eq(next.officers_deployed),
-                units::active.eq(next.active),
-                units::version.eq(current.version + 1),
-                units::updated_at.eq(at),
-            ))
-            .execute(c))?;
-        if changed == 0 {
-            return Err(Error::PreconditionFailed {
-                current: get(conn, operation_id, id)?.version,
-            });
-        }
-        let unit = Unit {
-            version: current.version + 1,
-            updated_at: at.and_utc(),
-            ..next
-        };
-        record(conn, Some(&current), &unit, writer)?;
-        Ok(unit)
-    })
+    let values = (
+        units::operation_id.eq(operation_id),
+        units::country.eq(&new.country),
+        units::name.eq(&new.name),
+        units::kind.eq(new.kind.as_str()),
+        units::officers_deployed.eq(new.officers_deployed),
+        units::active.eq(new.active),
+        units::version.eq(1_i64),
+        units::created_at.eq(at),
+        units::updated_at.eq(at),
+        units::feed_txn.eq(feed.0),
+        units::feed_index.eq(feed.1),
+    );
+    let row: UnitRow = on_backend!(conn, c => diesel::insert_into(units::table)
+        .values(values)
+        .returning(UnitRow::as_returning())
+        .get_result(c))?;
+    row.try_into()
 }
 
-/// Keeps the officers tally and the change feed in step with a unit write (feed last: it takes
-/// the sequence lock).
-fn record(conn: &mut DbConn, before: Option<&Unit>, after: &Unit, writer: &Writer) -> Result<()> {
-    let mut cells = Cells::new();
-    if let Some(before) = before {
-        tally::add_officers(&mut cells, &before.country, before.officers_deployed, before.active, -1);
-    }
-    tally::add_officers(&mut cells, &after.country, after.officers_deployed, after.active, 1);
-    tallies::add(conn, &after.operation_id, cells)?;
-    let change = NewChange {
-        operation_id: after.operation_id.clone(),
-        entity: Entity::Unit,
-        action: Action::Upsert,
-        country: after.country.clone(),
-        key: after.id.to_string(),
-        version: after.version,
-        data: serde_json::to_string(after).unwrap_or_default(),
-    };
-    let action = if before.is_some() { "update" } else { "create" };
-    let audit = writer.audit(
-        &after.operation_id,
-        &after.country,
-        action,
-        "unit",
-        &change.key,
-        after.version,
-        change.data.clone(),
-    );
-    journal::append(conn, &[change], &[audit])
+/// Stores the next version of a unit if it is still at `unit.version - 1`; returns whether it was.
+pub fn update(conn: &mut DbConn, unit: &Unit, feed: (i64, i32)) -> Result<bool> {
+    let changed = on_backend!(conn, c => diesel::update(units::table
+            .filter(units::id.eq(unit.id))
+            .filter(units::version.eq(unit.version - 1)))
+        .set((
+            units::name.eq(&unit.name),
+            units::kind.eq(unit.kind.as_str()),
+            units::officers_deployed.eq(unit.officers_deployed),
+            units::active.eq(unit.active),
+            units::version.eq(unit.version),
+            units::updated_at.eq(unit.updated_at.naive_utc()),
+            units::feed_txn.eq(feed.0),
+            units::feed_index.eq(feed.1),
+        ))
+        .execute(c))?;
+    Ok(changed == 1)
+}
+
+/// The units last written by these transactions (for the change feed), with their feed index,
+/// of the given countries if any.
+pub fn by_feed_txns(
+    conn: &mut DbConn,
+    operation_id: &str,
+    txns: &[i64],
+    countries: Option<&[String]>,
+) -> Result<Vec<(i64, i32, Unit)>> {
+    let rows: Vec<(i64, i32, UnitRow)> = on_backend!(conn, c => {
+        let mut query = units::table
+            .filter(units::operation_id.eq(operation_id))
+            .filter(units::feed_txn.eq_any(txns))
+            .select((units::feed_txn, units::feed_index, UnitRow::as_select()))
+            .into_boxed();
+        if let Some(countries) = countries {
+            query = query.filter(units::country.eq_any(countries));
+        }
+        query.load(c)
+    })?;
+    rows.into_iter()
+        .map(|(txn, index, row)| Ok((txn, index, Unit::try_from(row)?)))
+        .collect()
 }

@@ -1,12 +1,15 @@
-//! The change feed: every committed change to interceptions, units and reported tallies, in
-//! one sequence per service.
+//! The change feed: the latest committed change of every interception, unit and stated figure,
+//! by its position in one commit-ordered sequence per service (tombstones included).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// What kind of object changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Entity {
     /// An interception (key: `COUNTRY/external_ref`).
     Interception,
@@ -19,27 +22,16 @@ pub enum Entity {
 impl Entity {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::Interception => "interception",
-            Entity::Unit => "unit",
-            Entity::Tally => "tally",
-        }
-    }
-
-    /// Reads the stored spelling.
-    pub fn parse(value: &str) -> Option<Entity> {
-        match value {
-            "interception" => Some(Entity::Interception),
-            "unit" => Some(Entity::Unit),
-            "tally" => Some(Entity::Tally),
-            _ => None,
-        }
+        self.into()
     }
 }
 
 /// What happened to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     /// Created, changed or revived.
     Upsert,
@@ -50,30 +42,8 @@ pub enum Action {
 impl Action {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Upsert => "upsert",
-            Action::Delete => "delete",
-        }
+        self.into()
     }
-}
-
-/// A change about to be appended; its sequence number is given at commit.
-#[derive(Debug, Clone)]
-pub struct NewChange {
-    /// The operation.
-    pub operation_id: String,
-    /// What changed.
-    pub entity: Entity,
-    /// How.
-    pub action: Action,
-    /// The country of the object.
-    pub country: String,
-    /// The object's key.
-    pub key: String,
-    /// Its version after the change.
-    pub version: i64,
-    /// The object after the change, as the API serves it (JSON).
-    pub data: String,
 }
 
 /// One committed change.

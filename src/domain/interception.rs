@@ -1,5 +1,9 @@
 //! Interceptions: one incident reported by a country, as counts and categories only.
 
+mod decide;
+
+pub use decide::{decide, Current, Decision, Request};
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -17,8 +21,22 @@ pub const MAX_COUNT: i64 = 1_000_000;
 pub const MAX_EXTERNAL_REF: usize = 128;
 
 /// What kind of incident it was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum InterceptionKind {
     /// A departure by sea stopped.
     SeaDeparture,
@@ -39,21 +57,27 @@ pub enum InterceptionKind {
 impl InterceptionKind {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            InterceptionKind::SeaDeparture => "sea_departure",
-            InterceptionKind::LandBorder => "land_border",
-            InterceptionKind::AirBorder => "air_border",
-            InterceptionKind::Premises => "premises",
-            InterceptionKind::Checkpoint => "checkpoint",
-            InterceptionKind::Online => "online",
-            InterceptionKind::Other => "other",
-        }
+        self.into()
     }
 }
 
 /// Forms of exploitation a victim was subjected to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Exploitation {
     /// Sexual exploitation.
     SexualExploitation,
@@ -74,8 +98,22 @@ pub enum Exploitation {
 }
 
 /// What was seized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SeizureCategory {
     /// Firearms and other weapons (items).
     Weapons,
@@ -106,36 +144,14 @@ pub enum SeizureCategory {
 impl Exploitation {
     /// The stored spelling (as in JSON).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Exploitation::SexualExploitation => "sexual_exploitation",
-            Exploitation::ForcedLabour => "forced_labour",
-            Exploitation::ForcedCriminality => "forced_criminality",
-            Exploitation::ForcedBegging => "forced_begging",
-            Exploitation::ForcedMarriage => "forced_marriage",
-            Exploitation::OrganRemoval => "organ_removal",
-            Exploitation::ChildLabour => "child_labour",
-            Exploitation::Other => "other",
-        }
+        self.into()
     }
 }
 
 impl SeizureCategory {
     /// The stored spelling (as in JSON).
     pub fn as_str(self) -> &'static str {
-        match self {
-            SeizureCategory::Weapons => "weapons",
-            SeizureCategory::Ammunition => "ammunition",
-            SeizureCategory::Explosives => "explosives",
-            SeizureCategory::MilitaryEquipment => "military_equipment",
-            SeizureCategory::Cash => "cash",
-            SeizureCategory::Drugs => "drugs",
-            SeizureCategory::Vehicles => "vehicles",
-            SeizureCategory::Vessels => "vessels",
-            SeizureCategory::Documents => "documents",
-            SeizureCategory::BankCards => "bank_cards",
-            SeizureCategory::Electronics => "electronics",
-            SeizureCategory::Other => "other",
-        }
+        self.into()
     }
 }
 
@@ -283,8 +299,38 @@ pub struct CheckedInterception {
     pub country: String,
     /// The national reference.
     pub external_ref: String,
+    /// The content, with its canonical JSON and hash.
+    pub content: Canonical,
+}
+
+/// Checked content with the canonical JSON that is stored and the hash that tells an unchanged
+/// push from a new version; made once, outside the write transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Canonical {
     /// The content.
     pub content: InterceptionContent,
+    /// Its canonical JSON (fixed member order, maps sorted).
+    pub json: String,
+    /// SHA-256 (hex) of `json`.
+    pub hash: String,
+}
+
+impl Canonical {
+    /// Seals checked content.
+    pub fn new(content: InterceptionContent) -> Canonical {
+        let json = content.canonical_json();
+        let hash = hex::encode(Sha256::digest(json.as_bytes()));
+        Canonical { content, json, hash }
+    }
+
+    /// Content read back from storage, with the hash stored beside it.
+    pub fn stored(json: String, hash: String) -> std::result::Result<Canonical, serde_json::Error> {
+        Ok(Canonical {
+            content: serde_json::from_str(&json)?,
+            json,
+            hash,
+        })
+    }
 }
 
 impl InterceptionContent {
@@ -560,7 +606,7 @@ impl InterceptionInput {
         Ok(CheckedInterception {
             country,
             external_ref,
-            content: InterceptionContent {
+            content: Canonical::new(InterceptionContent {
                 kind: self.kind,
                 occurred_at: self.occurred_at,
                 location,
@@ -570,7 +616,7 @@ impl InterceptionInput {
                 investigations_opened: self.investigations_opened,
                 seizures,
                 notes: self.notes.filter(|n| !n.is_empty()),
-            },
+            }),
         })
     }
 }

@@ -4,8 +4,23 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A metric of the tallies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Metric {
     /// Interceptions reported.
     Interceptions,
@@ -37,20 +52,12 @@ impl Metric {
 
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::Interceptions => "interceptions",
-            Metric::MigrantsDetected => "migrants_detected",
-            Metric::VictimsSafeguarded => "victims_safeguarded",
-            Metric::Arrests => "arrests",
-            Metric::InvestigationsOpened => "investigations_opened",
-            Metric::Seizures => "seizures",
-            Metric::OfficersDeployed => "officers_deployed",
-        }
+        self.into()
     }
 
     /// Reads the stored spelling.
     pub fn parse(value: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|m| m.as_str() == value)
+        value.parse().ok()
     }
 
     /// The breakdowns this metric has.
@@ -67,8 +74,23 @@ impl Metric {
 }
 
 /// A breakdown dimension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Dimension {
     /// Form of exploitation (victims).
     Exploitation,
@@ -89,14 +111,22 @@ pub enum Dimension {
 impl Dimension {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Dimension::Exploitation => "exploitation",
-            Dimension::Nationality => "nationality",
-            Dimension::AgeGroup => "age_group",
-            Dimension::Sex => "sex",
-            Dimension::Kind => "kind",
-            Dimension::Day => "day",
-            Dimension::Category => "category",
+        self.into()
+    }
+}
+
+impl Dimension {
+    /// Reads the stored spelling.
+    pub fn parse(value: &str) -> Option<Dimension> {
+        value.parse().ok()
+    }
+
+    /// The dimension column of a stored cell as a static name: a dimension's spelling, or `""`
+    /// for a metric's total.
+    pub fn cell_name(value: &str) -> Option<&'static str> {
+        match value {
+            "" => Some(""),
+            other => Dimension::parse(other).map(Dimension::as_str),
         }
     }
 }

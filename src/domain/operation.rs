@@ -13,8 +13,11 @@ pub const DEFAULT_SUPPRESSION_THRESHOLD: i32 = 5;
 pub const MAX_SUPPRESSION_THRESHOLD: i32 = 1000;
 
 /// Where an operation stands: results may be written only while it is `active`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum OperationStatus {
     /// Announced; units may be registered, results not yet.
     Planned,
@@ -27,21 +30,12 @@ pub enum OperationStatus {
 impl OperationStatus {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            OperationStatus::Planned => "planned",
-            OperationStatus::Active => "active",
-            OperationStatus::Closed => "closed",
-        }
+        self.into()
     }
 
     /// Reads the stored spelling.
     pub fn parse(value: &str) -> Option<OperationStatus> {
-        match value {
-            "planned" => Some(OperationStatus::Planned),
-            "active" => Some(OperationStatus::Active),
-            "closed" => Some(OperationStatus::Closed),
-            _ => None,
-        }
+        value.parse().ok()
     }
 
     /// Whether a PATCH may move an operation from `self` to `to`: planned → active → closed,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::metric::Metric;
-use super::report::TallyReport;
+use super::totals::TallyReport;
 
 /// One metric as published: `null` marks a withheld figure.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -17,6 +17,11 @@ pub const SEIZURE_SCALE: f64 = 1000.0;
 /// The dimension and value of a cell that holds a metric's total.
 pub const TOTAL: &str = "";
 
+/// Largest value a cell may hold: 2^53 − 1, the largest integer every JSON client reads exactly
+/// (JavaScript's `Number.MAX_SAFE_INTEGER`). Writes that would take a cell past it, or below 0,
+/// are refused with a 422 naming the item; the sum of every country's cells still fits an `i64`.
+pub const MAX_CELL: i64 = (1 << 53) - 1;
+
 /// A cell's key within one operation: country, metric, dimension (`""` for the total) and value.
 /// Country codes and bucket names are short, so `CompactString` keeps them inline: building a key
 /// allocates nothing, which matters when a 1,000-item batch makes tens of thousands of them.
@@ -138,4 +143,47 @@ pub fn add_officers(cells: &mut Cells, country: &str, officers: i64, active: boo
 /// Drops cells whose difference is zero.
 pub fn nonzero(cells: Cells) -> Cells {
     cells.into_iter().filter(|(_, v)| *v != 0).collect()
+}
+
+/// The differences one interception's write makes: what it counted before (`None`: nothing, as
+/// it was new or retracted) taken out, what it counts after put in.
+pub fn transition(country: &str, before: Option<&InterceptionContent>, after: Option<&InterceptionContent>) -> Cells {
+    let mut cells = Cells::new();
+    if let Some(before) = before {
+        add_interception(&mut cells, country, before, -1);
+    }
+    if let Some(after) = after {
+        add_interception(&mut cells, country, after, 1);
+    }
+    nonzero(cells)
+}
+
+/// Adds differences to running cell values, all or none: if any cell would leave
+/// `0..=MAX_CELL`, nothing is added and that cell's key is returned.
+pub fn add_checked(values: &mut std::collections::HashMap<CellKey, i64>, deltas: &Cells) -> Result<(), CellKey> {
+    let mut next = Vec::with_capacity(deltas.len());
+    for (key, delta) in deltas {
+        let current = values.get(key).copied().unwrap_or(0);
+        match current.checked_add(*delta) {
+            Some(value) if (0..=MAX_CELL).contains(&value) => next.push((key, value)),
+            _ => return Err(key.clone()),
+        }
+    }
+    for (key, value) in next {
+        values.insert(key.clone(), value);
+    }
+    Ok(())
+}
+
+/// The body member whose figures feed a metric, for a problem's pointer.
+pub fn pointer_of(metric: &str) -> &'static str {
+    match metric {
+        "migrants_detected" => "/migrants/total",
+        "victims_safeguarded" => "/victims/total",
+        "arrests" => "/arrests",
+        "investigations_opened" => "/investigations_opened",
+        "seizures" => "/seizures",
+        "officers_deployed" => "/officers_deployed",
+        _ => "",
+    }
 }

@@ -12,8 +12,11 @@ use crate::error::{Error, FieldError, Result};
 pub const MAX_OFFICERS: i64 = 10_000_000;
 
 /// What a unit is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum UnitKind {
     /// The country's INTERPOL National Central Bureau.
     NationalCentralBureau,
@@ -26,21 +29,12 @@ pub enum UnitKind {
 impl UnitKind {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            UnitKind::NationalCentralBureau => "national_central_bureau",
-            UnitKind::CoordinationUnit => "coordination_unit",
-            UnitKind::FieldUnit => "field_unit",
-        }
+        self.into()
     }
 
     /// Reads the stored spelling.
     pub fn parse(value: &str) -> Option<UnitKind> {
-        match value {
-            "national_central_bureau" => Some(UnitKind::NationalCentralBureau),
-            "coordination_unit" => Some(UnitKind::CoordinationUnit),
-            "field_unit" => Some(UnitKind::FieldUnit),
-            _ => None,
-        }
+        value.parse().ok()
     }
 }
 

@@ -74,13 +74,14 @@ db_test!(
             .iter()
             .map(|e| (e["entity"].as_str().expect("e").to_string(), e["action"].as_str().expect("a").to_string()))
             .collect();
+        // A batch leaves one entry per country, listing its items; so does a one-record write.
         let expected: Vec<(String, String)> = [
             ("operation", "create"),
             ("unit", "create"),
-            ("interception", "create"),
-            ("interception", "create"),
-            ("interception", "update"),
-            ("interception", "retract"),
+            ("interception", "push"),
+            ("interception", "push"),
+            ("interception", "push"),
+            ("interception", "push"),
             ("tally", "create"),
         ]
         .iter()
@@ -93,6 +94,16 @@ db_test!(
         assert_eq!(entries[0]["sub"], "test");
         assert!(entries[0]["jti"].as_str().is_some_and(|j| !j.is_empty()));
         assert_eq!(entries[2]["payload_sha256"].as_str().map(str::len), Some(64));
+        let items = |i: usize| -> Vec<(String, String, i64)> {
+            entries[i]["items"].as_array().expect("items").iter().map(|item| {
+                (item["action"].as_str().expect("action").to_string(), item["key"].as_str().expect("key").to_string(), item["version"].as_i64().expect("version"))
+            }).collect()
+        };
+        assert_eq!((entries[2]["country"].as_str(), items(2)), (Some("DZ"), vec![("create".into(), "DZ/A-2".into(), 1)]));
+        assert_eq!((entries[3]["country"].as_str(), items(3)), (Some("SN"), vec![("create".into(), "SN/A-1".into(), 1)]));
+        assert_eq!(items(4), vec![("update".to_string(), "SN/A-1".to_string(), 2)]);
+        assert_eq!(items(5), vec![("retract".to_string(), "DZ/A-2".to_string(), 2)]);
+        assert!(entries[6].get("items").is_none(), "a single object's entry lists no items");
         // Replays leave no trace: the same content again writes nothing.
         app.post(&format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": [departure("SN", "A-1", 246)]})).await.expect(200);
         assert_eq!(verify(&app), Ok(9));
@@ -143,5 +154,55 @@ db_test!(
             .output()
             .expect("run opcoord");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+);
+
+/// Rewrites the stored item lines of entry `seq` with `change`.
+fn tamper_items(app: &TestApp, seq: i64, change: impl FnOnce(&mut Vec<String>)) {
+    use diesel::prelude::*;
+    use opcoord::db::schema::audit_log;
+    let text: String = app
+        .db
+        .with_conn(|conn| {
+            Ok(opcoord::on_backend!(conn, c => audit_log::table.find(seq).select(audit_log::items).first::<String>(c))?)
+        })
+        .expect("items");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    change(&mut lines);
+    let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+    app.db
+        .with_conn(|conn| Ok(opcoord::on_backend!(conn, c => diesel::update(audit_log::table.find(seq)).set(audit_log::items.eq(&text)).execute(c))?))
+        .expect("tamper items");
+}
+
+db_test!(
+    async fn an_item_of_a_batch_entry_altered_removed_or_moved_is_named(db) {
+        let fresh = || async {
+            let app = TestApp::start(db).await;
+            app.operation(OP).await;
+            let items: Vec<serde_json::Value> = (0..4).map(|i| departure("SN", &format!("B-{i}"), 10 + i)).collect();
+            app.post(&format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": items})).await.expect(200);
+            assert_eq!(verify(&app), Ok(2));
+            app
+        };
+        let edited = fresh().await;
+        tamper_items(&edited, 2, |lines| lines[2] = lines[2].replacen("\t1\t", "\t7\t", 1));
+        assert_eq!(verify(&edited), Err(Break::ItemEdited { seq: 2, index: 2 }));
+
+        let removed = fresh().await;
+        tamper_items(&removed, 2, |lines| {
+            lines.remove(1);
+        });
+        assert_eq!(verify(&removed), Err(Break::ItemRemoved { seq: 2, index: 1 }));
+
+        let moved = fresh().await;
+        tamper_items(&moved, 2, |lines| lines.swap(0, 3));
+        assert_eq!(verify(&moved), Err(Break::ItemReordered { seq: 2, index: 0 }));
+
+        let dropped_last = fresh().await;
+        tamper_items(&dropped_last, 2, |lines| {
+            lines.pop();
+        });
+        assert_eq!(verify(&dropped_last), Err(Break::ItemsChanged(2)));
     }
 );

@@ -52,9 +52,9 @@ db_test!(
 
         // Loading again changes nothing, and the maintained tallies match the records.
         let feed: Value = app.get(&format!("/v1/operations/{OP}/changes?limit=1")).await.body;
-        let before = app.db.with_conn(opcoord::db::tallies::feed_position).expect("position");
+        let before = app.db.with_conn(opcoord::db::journal::position).expect("position");
         opcoord::demo::run(&app.db, &app.auth).expect("demo again");
-        assert_eq!(app.db.with_conn(opcoord::db::tallies::feed_position).expect("position"), before);
+        assert_eq!(app.db.with_conn(opcoord::db::journal::position).expect("position"), before);
         assert!(feed["changes"].is_array());
         let differences = app.db.with_conn(|conn| opcoord::db::tallies::verify(conn, OP)).expect("verify");
         assert!(differences.is_empty(), "{differences:?}");

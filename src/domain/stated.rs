@@ -1,5 +1,5 @@
-//! Reported tallies: figures a country states outright, for counts it keeps no incident
-//! records for. Each is versioned and kept with its history.
+//! Stated figures: counts a country states outright for a metric, for what it keeps no incident
+//! records of. Each is versioned and kept with its history; where one exists it stands in the totals.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::country;
 use super::interception::{WriteResult, MAX_COUNT};
 use super::metric::{Dimension, Metric};
+use super::version::IfMatch;
 use crate::error::{Error, FieldError, Result};
 
 /// Body of `PUT /v1/operations/{op}/tallies/{country}/{metric}`.
@@ -130,6 +131,22 @@ impl ReportedTallyInput {
     }
 }
 
+/// What a statement does to the current version of its figure (`(version, content hash)`, or
+/// `None` if the country stated none): `None` when it is the same figure (unchanged), else the
+/// new version. `If-Match` must name the current version (a missing figure has version 0).
+pub fn decide(current: Option<(i64, &str)>, hash: &str, if_match: &IfMatch) -> Result<Option<i64>> {
+    match (current, if_match) {
+        (_, IfMatch::Absent) => {}
+        (Some((version, _)), check) => check.check(version)?,
+        (None, _) => return Err(Error::PreconditionFailed { current: 0 }),
+    }
+    Ok(match current {
+        Some((_, stored)) if stored == hash => None,
+        Some((version, _)) => Some(version + 1),
+        None => Some(1),
+    })
+}
+
 /// A breakdown value in its stored spelling, or `None` if the dimension has no such value.
 fn normalise_bucket(dimension: Dimension, bucket: &str) -> Option<String> {
     let one_of = |values: &[&str]| values.contains(&bucket).then(|| bucket.to_string());
@@ -162,5 +179,19 @@ fn normalise_bucket(dimension: Dimension, bucket: &str) -> Option<String> {
             .ok()
             .map(|d| d.to_string()),
         Dimension::Category => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statement_is_new_changed_or_unchanged() {
+        assert_eq!(decide(None, "a", &IfMatch::Absent).ok(), Some(Some(1)));
+        assert_eq!(decide(Some((1, "a")), "a", &IfMatch::Absent).ok(), Some(None));
+        assert_eq!(decide(Some((1, "a")), "b", &IfMatch::Absent).ok(), Some(Some(2)));
+        assert!(decide(Some((2, "a")), "b", &IfMatch::Versions(vec![1])).is_err());
+        assert!(decide(None, "b", &IfMatch::Any).is_err());
     }
 }

@@ -1,5 +1,5 @@
-//! The tally report: per country and metric the figure that stands (reported where there is
-//! one, else derived), both figures beside it, breakdowns, and totals over the countries.
+//! Assembled totals: per country and metric the figure that stands (the stated one where there
+//! is one, else the derived one), both figures beside it, breakdowns, and totals over the countries.
 
 use std::collections::{BTreeMap, BTreeSet};
 

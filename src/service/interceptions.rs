@@ -1,0 +1,482 @@
+//! The write use case of interceptions. Every way a record comes in — a `PUT`, a batch item, a
+//! `DELETE`, the demo loader, a spreadsheet row — goes through [`push`] or [`retract`]:
+//!
+//! 1. *check*, before any transaction: each item against the contract and the operation's days,
+//!    and its country against the caller;
+//! 2. *write*, in one transaction: lock the batch's countries, re-check the operation, read what
+//!    is stored under the batch's keys, let [`decide`] rule on each item in order, read the tally
+//!    cells the changes touch and refuse an item that would take one out of range, then store
+//!    the records, add the cell differences, mark who reported, and close with the journal (feed
+//!    positions and one audit entry per country).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::db::interceptions::{Key, NewState};
+use crate::db::journal::Journal;
+use crate::db::{self, DbConn};
+use crate::domain::audit::{AuditItem, NewAudit, Writer};
+use crate::domain::interception::{
+    decide, window, Canonical, CheckedInterception, Current, Interception, InterceptionInput, Request, WriteResult,
+};
+use crate::domain::operation::Operation;
+use crate::domain::tally::{self, Cells, MAX_CELL};
+use crate::domain::version::IfMatch;
+use crate::error::{Error, FieldError, Result};
+
+/// One item of a push, as the caller read it.
+#[derive(Debug)]
+pub struct Item {
+    /// Its position in the request.
+    pub index: usize,
+    /// The key from the path of a `PUT`; `None` for a batch item or a row, which carry their own.
+    pub key: Option<Key>,
+    /// The item read from its JSON (or a spreadsheet row), or why it could not be read.
+    pub input: Result<InterceptionInput>,
+    /// Its reference as sent, for the answer when it is refused before its key is known.
+    pub external_ref: Option<String>,
+    /// The version the caller expects.
+    pub if_match: IfMatch,
+}
+
+/// What became of one item.
+#[derive(Debug)]
+pub struct ItemOutcome {
+    /// Its position in the request.
+    pub index: usize,
+    /// Its reference, when known.
+    pub external_ref: Option<String>,
+    /// What it did, or why it was refused.
+    pub outcome: Result<Written>,
+}
+
+/// What a stored item did.
+#[derive(Debug)]
+pub struct Written {
+    /// Created, updated or unchanged.
+    pub result: WriteResult,
+    /// The record's version after it.
+    pub version: i64,
+    /// The record after it, for a one-record write (a batch answers without it).
+    pub record: Option<Interception>,
+}
+
+/// What became of a push.
+#[derive(Debug)]
+pub struct PushReport {
+    /// Whether anything was stored: `false` when an atomic push had a refused item.
+    pub stored: bool,
+    /// One outcome per item, in request order.
+    pub items: Vec<ItemOutcome>,
+}
+
+/// Says whether the caller may act for a country (403 if not).
+pub type MayActFor<'a> = &'a (dyn Fn(&str) -> Result<()> + Sync);
+
+/// One checked item, ready to be decided.
+struct Submission {
+    index: usize,
+    key: Key,
+    request: Request,
+    if_match: IfMatch,
+}
+
+/// Checks and stores a push. Each item stands alone unless `atomic`: then one refused item
+/// stores nothing, and every item's outcome says why (the refused ones with their problem).
+/// `answer_in_full`: the outcomes carry each record's content (a `PUT` answers with it).
+pub fn push(
+    conn: &mut DbConn,
+    operation_id: &str,
+    items: Vec<Item>,
+    atomic: bool,
+    writer: &Writer,
+    may_act_for: MayActFor,
+) -> Result<PushReport> {
+    let operation = db::operations::get_bare(conn, operation_id)?;
+    operation.require_active()?;
+    let answer_in_full = items.iter().any(|item| item.key.is_some());
+    let (submissions, refused) = check(&operation, items, may_act_for);
+    if atomic && !refused.is_empty() {
+        return Ok(PushReport {
+            stored: false,
+            items: refused,
+        });
+    }
+    write(conn, &operation, submissions, refused, atomic, answer_in_full, writer)
+}
+
+/// Retracts one interception (a tombstone: out of every total, in the feed); the caller has
+/// checked its country.
+pub fn retract(
+    conn: &mut DbConn,
+    operation_id: &str,
+    key: Key,
+    if_match: IfMatch,
+    writer: &Writer,
+) -> Result<(WriteResult, Interception)> {
+    let operation = db::operations::get_bare(conn, operation_id)?;
+    operation.require_active()?;
+    let submission = Submission {
+        index: 0,
+        key,
+        request: Request::Retract,
+        if_match,
+    };
+    let report = write(conn, &operation, vec![submission], Vec::new(), true, true, writer)?;
+    single(report)
+}
+
+/// The outcome of a one-record push (a `PUT`, a `DELETE`), as a result with the record.
+pub fn single(report: PushReport) -> Result<(WriteResult, Interception)> {
+    let written = report
+        .items
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::internal("a one-item push has no outcome"))?
+        .outcome?;
+    let record = written
+        .record
+        .ok_or_else(|| Error::internal("a one-record write answered without its record"))?;
+    Ok((written.result, record))
+}
+
+/// Step 1: each item against the contract, the operation's days and the caller's countries.
+fn check(operation: &Operation, items: Vec<Item>, may_act_for: MayActFor) -> (Vec<Submission>, Vec<ItemOutcome>) {
+    let days = window(operation.starts_on, operation.ends_on);
+    let mut submissions = Vec::with_capacity(items.len());
+    let mut refused = Vec::new();
+    for item in items {
+        let key = item.key.as_ref().map(|(c, r)| (c.as_str(), r.as_str()));
+        let checked = item
+            .input
+            .and_then(|input| input.check(key, days))
+            .and_then(|checked| may_act_for(&checked.country).map(|()| checked));
+        match checked {
+            Ok(CheckedInterception {
+                country,
+                external_ref,
+                content,
+            }) => submissions.push(Submission {
+                index: item.index,
+                key: (country, external_ref),
+                request: Request::Put(Arc::new(content)),
+                if_match: item.if_match,
+            }),
+            Err(error) => refused.push(ItemOutcome {
+                index: item.index,
+                external_ref: item.key.map(|k| k.1).or(item.external_ref),
+                outcome: Err(error),
+            }),
+        }
+    }
+    (submissions, refused)
+}
+
+/// One decided item on its way to storage.
+struct Decided {
+    index: usize,
+    key: Key,
+    result: WriteResult,
+    action: Option<crate::domain::audit::AuditAction>,
+    next: Current,
+    deltas: Cells,
+}
+
+/// Step 2: decides and stores in one transaction.
+fn write(
+    conn: &mut DbConn,
+    checked_against: &Operation,
+    submissions: Vec<Submission>,
+    mut outcomes: Vec<ItemOutcome>,
+    atomic: bool,
+    answer_in_full: bool,
+    writer: &Writer,
+) -> Result<PushReport> {
+    let op = checked_against.id.as_str();
+    let mut rolled_back: Option<Vec<ItemOutcome>> = None;
+    let written = conn.write(|conn| {
+        let countries: BTreeSet<&str> = submissions.iter().map(|s| s.key.0.as_str()).collect();
+        conn.lock_countries(op, countries.iter().copied())?;
+        let operation = db::operations::get_bare(conn, op)?;
+        operation.require_active()?;
+        if (operation.starts_on, operation.ends_on) != (checked_against.starts_on, checked_against.ends_on) {
+            return Err(Error::Conflict(format!(
+                "the days of operation `{op}` changed while the request was being checked; send it again"
+            )));
+        }
+        let keys: Vec<Key> = submissions.iter().map(|s| s.key.clone()).collect();
+        let mut state = db::interceptions::load_current(conn, op, &keys)?;
+        load_contents(conn, &mut state, &submissions, answer_in_full)?;
+        let at = db::now().and_utc();
+        let mut refused: Vec<ItemOutcome> = Vec::new();
+        let mut decided = decide_all(submissions, &mut state, writer, at, &mut refused)?;
+        refuse_out_of_range(conn, op, &mut decided, &mut refused)?;
+        if atomic && !refused.is_empty() {
+            rolled_back = Some(refused);
+            return Err(Error::Conflict("an atomic push had a refused item".into()));
+        }
+        let done = store(conn, op, &decided, writer, at)?;
+        refused.extend(answers(op, decided, &done, answer_in_full));
+        Ok(refused)
+    });
+    match (written, rolled_back) {
+        (_, Some(refused)) => {
+            outcomes.extend(refused);
+            outcomes.sort_by_key(|o| o.index);
+            Ok(PushReport {
+                stored: false,
+                items: outcomes,
+            })
+        }
+        (Ok(items), None) => {
+            outcomes.extend(items);
+            outcomes.sort_by_key(|o| o.index);
+            Ok(PushReport {
+                stored: true,
+                items: outcomes,
+            })
+        }
+        (Err(error), None) => Err(error),
+    }
+}
+
+/// Reads the stored content of the records whose content the write needs: those it changes or
+/// retracts (their old figures leave the totals), and every record of a one-record write (its
+/// answer carries the record).
+fn load_contents(
+    conn: &mut DbConn,
+    state: &mut HashMap<Key, Current>,
+    submissions: &[Submission],
+    answer_in_full: bool,
+) -> Result<()> {
+    let ids: Vec<i64> = submissions
+        .iter()
+        .filter_map(|s| state.get(&s.key))
+        .filter(|c| c.content.is_none())
+        .filter(|c| answer_in_full || submissions.iter().any(|s| c.needs_content(&s.request)))
+        .filter_map(|c| c.id)
+        .collect::<BTreeSet<i64>>()
+        .into_iter()
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let contents = db::interceptions::load_content(conn, &ids)?;
+    for current in state.values_mut() {
+        if let Some(content) = current.id.and_then(|id| contents.get(&id)) {
+            current.content = Some(content.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Rules on each submission in request order, against the state the ones before it left.
+fn decide_all(
+    submissions: Vec<Submission>,
+    state: &mut HashMap<Key, Current>,
+    writer: &Writer,
+    at: DateTime<Utc>,
+    refused: &mut Vec<ItemOutcome>,
+) -> Result<Vec<Decided>> {
+    let mut decided = Vec::with_capacity(submissions.len());
+    for s in submissions {
+        let current = state.get(&s.key);
+        let label = format!("{}/{}", s.key.0, s.key.1);
+        match decide(current, &s.request, &s.if_match, &writer.sub, at, &label) {
+            Ok(d) => {
+                let deltas = match d.result {
+                    WriteResult::Unchanged => Cells::new(),
+                    _ => {
+                        let before = current.map(Current::counted).transpose()?.flatten();
+                        let after = d.next.counted()?;
+                        tally::transition(&s.key.0, before.map(|c| &c.content), after.map(|c| &c.content))
+                    }
+                };
+                state.insert(s.key.clone(), d.next.clone());
+                decided.push(Decided {
+                    index: s.index,
+                    key: s.key,
+                    result: d.result,
+                    action: d.action,
+                    next: d.next,
+                    deltas,
+                });
+            }
+            Err(error) => refused.push(ItemOutcome {
+                index: s.index,
+                external_ref: Some(s.key.1),
+                outcome: Err(error),
+            }),
+        }
+    }
+    Ok(decided)
+}
+
+/// Reads the cells the decided changes touch and adds each item's differences in order; an
+/// item that would take a cell below 0 or past [`MAX_CELL`] is refused (422 naming the member
+/// whose figures would overflow), and so is any later item of the same record.
+fn refuse_out_of_range(
+    conn: &mut DbConn,
+    op: &str,
+    decided: &mut Vec<Decided>,
+    refused: &mut Vec<ItemOutcome>,
+) -> Result<()> {
+    let keys: BTreeSet<&tally::CellKey> = decided.iter().flat_map(|d| d.deltas.keys()).collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&tally::CellKey> = keys.into_iter().collect();
+    let mut values = db::tallies::values(conn, op, &keys)?;
+    let mut poisoned: BTreeSet<Key> = BTreeSet::new();
+    let mut kept = Vec::with_capacity(decided.len());
+    for d in decided.drain(..) {
+        let overflow = if poisoned.contains(&d.key) {
+            Some(FieldError::at(
+                "",
+                "an earlier item of this push for the same record was refused",
+            ))
+        } else {
+            tally::add_checked(&mut values, &d.deltas)
+                .err()
+                .map(|(country, metric, dimension, bucket)| {
+                    let cell = match dimension {
+                        "" => format!("{metric} of {country}"),
+                        _ => format!("{metric} of {country} by {dimension} `{bucket}`"),
+                    };
+                    FieldError::at(
+                        tally::pointer_of(metric),
+                        format!("would take the total {cell} out of the range 0 to {MAX_CELL}"),
+                    )
+                })
+        };
+        match overflow {
+            None => kept.push(d),
+            Some(problem) => {
+                poisoned.insert(d.key.clone());
+                refused.push(ItemOutcome {
+                    index: d.index,
+                    external_ref: Some(d.key.1),
+                    outcome: Err(Error::Validation(vec![problem])),
+                });
+            }
+        }
+    }
+    *decided = kept;
+    Ok(())
+}
+
+/// Stores what changed: the final state of each record (one feed entry each), the cell
+/// differences, who reported, and the journal. Returns the id of every record written.
+fn store(
+    conn: &mut DbConn,
+    op: &str,
+    decided: &[Decided],
+    writer: &Writer,
+    at: DateTime<Utc>,
+) -> Result<HashMap<Key, i64>> {
+    let changed: Vec<&Decided> = decided.iter().filter(|d| d.action.is_some()).collect();
+    if changed.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let txn = db::journal::begin(conn)?;
+    // The last state of each changed record, in key order: its feed index is its place here.
+    let mut last: BTreeMap<&Key, &Current> = BTreeMap::new();
+    for d in &changed {
+        last.insert(&d.key, &d.next);
+    }
+    let mut states: Vec<NewState> = last
+        .iter()
+        .zip(0..)
+        .map(|((key, state), feed_index)| NewState {
+            country: &key.0,
+            external_ref: &key.1,
+            state,
+            feed_index,
+        })
+        .collect();
+    let ids = db::interceptions::store(conn, op, txn, &writer.jti, &mut states)?;
+    let mut cells = Cells::new();
+    for d in &changed {
+        for (key, delta) in &d.deltas {
+            let sum = cells.entry(key.clone()).or_insert(0);
+            *sum = sum
+                .checked_add(*delta)
+                .ok_or_else(|| Error::internal("cell differences overflow after the range check"))?;
+        }
+    }
+    db::tallies::add(conn, op, &cells)?;
+    let reporters: Vec<&str> = changed.iter().map(|d| d.key.0.as_str()).collect();
+    db::reporting::touch(conn, op, &reporters, writer, "interceptions", at)?;
+    let mut by_country: BTreeMap<&str, Vec<AuditItem>> = BTreeMap::new();
+    for d in &changed {
+        let items = by_country.entry(d.key.0.as_str()).or_default();
+        let action = d.action.ok_or_else(|| Error::internal("a change without an action"))?;
+        let hash = d.next.hash.clone();
+        items.push(AuditItem::new(
+            items.len(),
+            action,
+            format!("{}/{}", d.key.0, d.key.1),
+            d.next.version,
+            hash,
+        ));
+    }
+    let audit = by_country
+        .into_iter()
+        .map(|(country, items)| NewAudit::batch(writer, op, country, items))
+        .collect();
+    db::journal::commit(
+        conn,
+        Journal {
+            operation_id: op.to_string(),
+            txn,
+            feed_count: last.len() as i64,
+            audit,
+        },
+    )?;
+    Ok(ids)
+}
+
+/// The answer of each decided item: what it did, and the record after it if asked.
+fn answers(op: &str, decided: Vec<Decided>, ids: &HashMap<Key, i64>, with_record: bool) -> Vec<ItemOutcome> {
+    decided
+        .into_iter()
+        .map(|d| {
+            let id = d.next.id.or_else(|| ids.get(&d.key).copied()).unwrap_or_default();
+            let version = d.next.version;
+            let record = if with_record {
+                view(op, d.key.clone(), id, d.next, d.result)
+            } else {
+                None
+            };
+            ItemOutcome {
+                index: d.index,
+                external_ref: Some(d.key.1),
+                outcome: Ok(Written {
+                    result: d.result,
+                    version,
+                    record,
+                }),
+            }
+        })
+        .collect()
+}
+
+/// The record as the API serves it; `None` if its content was not read.
+fn view(op: &str, key: Key, id: i64, state: Current, result: WriteResult) -> Option<Interception> {
+    let content: Canonical = Arc::try_unwrap(state.content?).unwrap_or_else(|shared| (*shared).clone());
+    Some(Interception {
+        id,
+        operation_id: op.to_string(),
+        country: key.0,
+        external_ref: key.1,
+        content: content.content,
+        version: state.version,
+        deleted: state.deleted,
+        reported_by: state.reported_by,
+        created_at: state.created_at,
+        updated_at: state.updated_at,
+        result: Some(result),
+    })
+}
