@@ -287,7 +287,10 @@ fn run_backend(
     }
     let (commits, audit, cells) = side_rows(&db, &format!("bench-api-{}", params.rounds));
     println!("  each API run also wrote {commits} commits, {audit} audit entries and {cells} distinct tally cells");
-    println!("  peak resident memory of the benchmark process (service, clients and data): {:.0} MB", peak_rss_mb());
+    println!(
+        "  peak resident memory of the benchmark process (service, clients and data): {:.0} MB",
+        peak_rss_mb()
+    );
     served.stop();
     rates
 }

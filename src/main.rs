@@ -307,8 +307,12 @@ fn verify_tallies(settings: &Settings) -> Result<()> {
     })?;
     for d in &differences {
         let (country, metric, dimension, bucket) = &d.cell;
+        let problem = match d.problem {
+            db::tallies::CellProblem::Differs => "DIFFERS",
+            db::tallies::CellProblem::OutOfRange => "OUT OF RANGE",
+        };
         println!(
-            "DIFFERS {} {country} {metric} {}{}: maintained {} recomputed {}",
+            "{problem} {} {country} {metric} {}{}: maintained {} recomputed {}",
             d.operation_id,
             if dimension.is_empty() { "total" } else { dimension },
             if bucket.is_empty() {
@@ -325,7 +329,7 @@ fn verify_tallies(settings: &Settings) -> Result<()> {
         Ok(())
     } else {
         Err(Error::Command(format!(
-            "{} tally cells differ from the records",
+            "{} tally cells are wrong (different from the records, or out of range)",
             differences.len()
         )))
     }

@@ -15,5 +15,6 @@ mod observe;
 mod openapi;
 mod operations;
 mod tallies;
+mod tally_range;
 mod tokens;
 mod units;
