@@ -251,3 +251,60 @@ pub fn in_fresh_schema<T>(admin_url: &str, f: impl FnOnce(String) -> T) -> T {
         .expect("drop schema");
     result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
+
+/// The real `opcoord serve` binary, started as a process of its own on a free loopback port, so
+/// its memory and CPU can be read apart from the clients' (from `/proc/<pid>`).
+#[allow(dead_code)] // used by the ingest benchmark only
+pub struct Spawned {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    child: std::process::Child,
+}
+
+#[allow(dead_code)]
+impl Spawned {
+    /// Starts `opcoord serve` with these settings (database, data folder, pool size) and waits
+    /// until it answers `/readyz`.
+    pub fn start(settings: &opcoord::config::Settings) -> Spawned {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_opcoord"))
+            .arg("serve")
+            .env("DATABASE_URL", &settings.database_url)
+            .env("OPCOORD_BIND", addr.to_string())
+            .env("OPCOORD_DATA_DIR", &settings.data_dir)
+            .env("OPCOORD_POOL_SIZE", settings.pool_size.to_string())
+            .env("OPCOORD_LOG_LEVEL", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start opcoord serve");
+        for _ in 0..300 {
+            if let Ok(mut client) = Client::connect(addr) {
+                if matches!(client.send("GET", "/readyz", "", b""), Ok((200, _))) {
+                    return Spawned { addr, child };
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("opcoord serve did not become ready on {addr}");
+    }
+
+    /// The process id, to read its `/proc` files.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops it (SIGTERM, then waits).
+    pub fn stop(mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}

@@ -3,7 +3,8 @@
 //! threads, alternately, on SQLite and, when `BENCH_DATABASE_URL` is set, on PostgreSQL.
 //!
 //! `cargo bench --bench ingest`; knobs: `BENCH_ITEMS` (20000), `BENCH_CLIENTS` (4),
-//! `BENCH_ROUNDS` (3), `BENCH_SETUP_SQL` (run after the migrations). See docs/BENCHMARKS.md.
+//! `BENCH_ROUNDS` (3), `BENCH_SETUP_SQL` (run after the migrations), `BENCH_SQLITE=0` (PostgreSQL
+//! only). See docs/BENCHMARKS.md.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 #[path = "common.rs"]
@@ -25,7 +26,6 @@ use opcoord::config::Settings;
 use opcoord::db::schema::interceptions::{self, dsl as t};
 use opcoord::db::{migrate, Database, DbConn};
 use opcoord::domain::interception::{self, CheckedInterception, InterceptionInput};
-use opcoord::AppState;
 use serde_json::{json, Value};
 
 /// Items per HTTP batch and per raw transaction.
@@ -165,6 +165,67 @@ fn timed(threads: usize, work: impl Fn(&Barrier, &AtomicUsize) + Sync) -> Durati
     })
 }
 
+/// CPU time used so far, in seconds: by the service process, by this process (the clients and
+/// the raw writers run in it), and by every PostgreSQL process of the machine (`/proc/*/stat`).
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuTime {
+    service: f64,
+    bench: f64,
+    postgres: f64,
+}
+
+/// CPU µs per item: in the service, in this process (clients or raw writers), in PostgreSQL.
+type CpuPerItem = (f64, f64, f64);
+
+/// The command name and CPU seconds (user + system) of a `/proc/<pid>/stat` line.
+fn cpu_of(stat: &str) -> Option<(String, f64)> {
+    // utime and stime are fields 14 and 15, after the command in parentheses.
+    let (head, rest) = stat.rsplit_once(") ")?;
+    let comm = head.split_once(" (")?.1.to_string();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    const TICKS_PER_SECOND: f64 = 100.0;
+    Some((comm, (utime + stime) / TICKS_PER_SECOND))
+}
+
+impl CpuTime {
+    fn now(service: u32) -> CpuTime {
+        let read = |path: String| {
+            std::fs::read_to_string(path)
+                .ok()
+                .and_then(|s| cpu_of(&s))
+                .map_or(0.0, |c| c.1)
+        };
+        let mut postgres = 0.0;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            if let Some((comm, seconds)) = std::fs::read_to_string(entry.path().join("stat"))
+                .ok()
+                .and_then(|s| cpu_of(&s))
+            {
+                if comm.starts_with("postgres") {
+                    postgres += seconds;
+                }
+            }
+        }
+        CpuTime {
+            service: read(format!("/proc/{service}/stat")),
+            bench: read("/proc/self/stat".into()),
+            postgres,
+        }
+    }
+
+    fn per_item_since(before: CpuTime, service: u32, items: usize) -> CpuPerItem {
+        let now = CpuTime::now(service);
+        let per = |s: f64| s * 1e6 / items.max(1) as f64;
+        (
+            per(now.service - before.service),
+            per(now.bench - before.bench),
+            per(now.postgres - before.postgres),
+        )
+    }
+}
+
 /// Pushes every batch through the API from `clients` threads; returns items per second.
 fn api_run(addr: SocketAddr, token: &str, op: &str, bodies: &[(usize, String)], clients: usize) -> f64 {
     let path = format!("/v1/operations/{op}/interceptions/batch");
@@ -228,9 +289,47 @@ fn side_rows(db: &Database, op: &str) -> (i64, i64, i64) {
     .expect("count commits, audit entries and tally cells")
 }
 
-/// The peak resident memory of this process so far (the service runs in it), in MB.
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// The service's write-phase timers (`opcoord_write_phase_seconds_sum` in `/metrics`), seconds
+/// per phase.
+fn phase_totals(addr: SocketAddr) -> Vec<(String, f64)> {
+    let mut client = Client::connect(addr).expect("connect");
+    let (_, body) = client.send("GET", "/metrics", "", b"").expect("metrics");
+    String::from_utf8_lossy(&body)
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("opcoord_write_phase_seconds_sum{phase=\"")?;
+            let (phase, value) = rest.split_once("\"} ")?;
+            Some((phase.to_string(), value.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// Where the write path's time went in this backend's API runs: the service's own phase timers,
+/// per phase, as wall-clock time summed over the concurrent writes (so phases that wait on a
+/// lock show the wait).
+fn print_phases(before: &[(String, f64)], after: &[(String, f64)], items: usize) {
+    let spent: Vec<(&str, f64)> = after
+        .iter()
+        .map(|(name, sum)| {
+            let earlier = before.iter().find(|(n, _)| n == name).map_or(0.0, |(_, s)| *s);
+            (name.as_str(), sum - earlier)
+        })
+        .collect();
+    let total: f64 = spent.iter().map(|(_, s)| s).sum();
+    println!("  write path, summed over concurrent writes ({items} items):");
+    for (name, seconds) in spent {
+        println!(
+            "    {name:<7} {:>8.1} ms  {:>5.1}%  {:>6.1} µs/item",
+            seconds * 1000.0,
+            100.0 * seconds / total.max(f64::MIN_POSITIVE),
+            seconds * 1e6 / items.max(1) as f64
+        );
+    }
+}
+
+/// The peak resident memory of a process so far, in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
@@ -238,14 +337,14 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// Starts the service on a free 127.0.0.1 port on a thread of its own; runs the rounds; stops it.
-/// Returns (API, raw) items per second for each round.
+/// Starts `opcoord serve` as a process of its own on a free 127.0.0.1 port; runs the rounds;
+/// stops it. Returns (API, raw) items per second, and the CPU per item of each, for each round.
 fn run_backend(
     settings: Settings,
     params: &Params,
     bodies: &[(usize, String)],
     checked: &[CheckedInterception],
-) -> Vec<(f64, f64)> {
+) -> Vec<Round> {
     let db = Database::open(&settings).expect("open the database");
     db.with_conn(migrate::run_pending).expect("migrate");
     // What-if experiments (an extra index, say) without touching the migrations.
@@ -258,8 +357,9 @@ fn run_backend(
         let claims = auth.claims("bench", &Scope::set_of(ALL_SCOPES), &Access::All, &Access::All, 3600);
         auth.sign(&claims).expect("sign")
     };
-    let served = Served::start(AppState::new(db.clone(), settings.clone(), auth), settings.workers);
-    let addr = served.addr;
+    let served = Spawned::start(&settings);
+    let (addr, pid) = (served.addr, served.pid());
+    let phases_before = phase_totals(addr);
     let mut rates = Vec::new();
     for round in 1..=params.rounds {
         let (api_op, raw_op) = (format!("bench-api-{round}"), format!("bench-raw-{round}"));
@@ -271,28 +371,56 @@ fn run_backend(
             admin.expect("POST", "/v1/operations", &token, body.to_string().as_bytes(), 201);
         }
         // Alternate which goes first, so neither always meets the larger table.
-        let api = || api_run(addr, &token, &api_op, bodies, params.clients);
-        let raw = || raw_run(&db, &raw_op, checked, params.clients);
-        let (api, raw) = if round % 2 == 1 {
+        let n = checked.len();
+        let api = || {
+            let before = CpuTime::now(pid);
+            let rate = api_run(addr, &token, &api_op, bodies, params.clients);
+            (rate, CpuTime::per_item_since(before, pid, n))
+        };
+        let raw = || {
+            let before = CpuTime::now(pid);
+            let rate = raw_run(&db, &raw_op, checked, params.clients);
+            (rate, CpuTime::per_item_since(before, pid, n))
+        };
+        let ((api, api_cpu), (raw, raw_cpu)) = if round % 2 == 1 {
             (api(), raw())
         } else {
             let raw = raw();
             (api(), raw)
         };
+        println!(
+            "  round {round}: CPU µs per item: API {:.0} service + {:.0} clients + {:.0} PostgreSQL; \
+             raw {:.0} writers + {:.0} PostgreSQL",
+            api_cpu.0, api_cpu.1, api_cpu.2, raw_cpu.1, raw_cpu.2
+        );
         for op in [&api_op, &raw_op] {
             assert_eq!(stored(&db, op), checked.len() as i64, "rows stored under {op}");
         }
         println!("  round {round}: API {api:>9.0} items/s   raw {raw:>9.0} items/s");
-        rates.push((api, raw));
+        rates.push(Round {
+            api,
+            raw,
+            api_cpu,
+            raw_cpu,
+        });
     }
+    print_phases(&phases_before, &phase_totals(addr), params.rounds * checked.len());
     let (commits, audit, cells) = side_rows(&db, &format!("bench-api-{}", params.rounds));
     println!("  each API run also wrote {commits} commits, {audit} audit entries and {cells} distinct tally cells");
     println!(
-        "  peak resident memory of the benchmark process (service, clients and data): {:.0} MB",
-        peak_rss_mb()
+        "  peak resident memory of the service process: {:.0} MB",
+        peak_rss_mb(pid)
     );
     served.stop();
     rates
+}
+
+/// One round's rates and CPU per item.
+struct Round {
+    api: f64,
+    raw: f64,
+    api_cpu: CpuPerItem,
+    raw_cpu: CpuPerItem,
 }
 
 /// The median of some rates.
@@ -334,10 +462,12 @@ fn main() {
         settings.pool_size = 16;
         settings
     };
-    println!("sqlite:");
-    let mut sqlite = base("sqlite");
-    sqlite.database_url = format!("{}/sqlite/bench.db", dir.path().display());
-    table.push(("sqlite", run_backend(sqlite, &params, &bodies, &checked)));
+    if std::env::var("BENCH_SQLITE").map_or(true, |v| v != "0") {
+        println!("sqlite:");
+        let mut sqlite = base("sqlite");
+        sqlite.database_url = format!("{}/sqlite/bench.db", dir.path().display());
+        table.push(("sqlite", run_backend(sqlite, &params, &bodies, &checked)));
+    }
 
     if let Some(admin_url) = std::env::var("BENCH_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         println!("postgres:");
@@ -349,10 +479,18 @@ fn main() {
         table.push(("postgres", rates));
     }
 
-    println!("\nbackend    median API items/s   median raw items/s   API/raw");
-    for (backend, rates) in table {
-        let api = median(rates.iter().map(|r| r.0).collect());
-        let raw = median(rates.iter().map(|r| r.1).collect());
-        println!("{backend:<10} {api:>18.0}   {raw:>18.0}   {:>7.2}", api / raw);
+    println!("\nbackend    median API items/s   median raw items/s   API/raw   CPU µs/item: API service+PostgreSQL   raw writers+PostgreSQL");
+    for (backend, rounds) in table {
+        let api = median(rounds.iter().map(|r| r.api).collect());
+        let raw = median(rounds.iter().map(|r| r.raw).collect());
+        let cpu = |f: fn(&Round) -> f64| median(rounds.iter().map(f).collect());
+        println!(
+            "{backend:<10} {api:>18.0}   {raw:>18.0}   {:>7.2}   {:>17.0} + {:<10.0}   {:>10.0} + {:.0}",
+            api / raw,
+            cpu(|r| r.api_cpu.0),
+            cpu(|r| r.api_cpu.2),
+            cpu(|r| r.raw_cpu.1),
+            cpu(|r| r.raw_cpu.2),
+        );
     }
 }

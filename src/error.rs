@@ -348,3 +348,32 @@ impl From<actix_web::error::BlockingError> for Error {
         Error::Internal(Box::new(error))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unique_violation_says_which_key() {
+        let pg = unique_violation(Some("units_operation_id_country_name_key"), "duplicate key value");
+        let sqlite = unique_violation(
+            None,
+            "UNIQUE constraint failed: units.operation_id, units.country, units.name",
+        );
+        assert_eq!(pg, sqlite);
+        assert!(pg.contains("unit of this name"));
+        assert_eq!(
+            unique_violation(None, "something else"),
+            "a record with the same key already exists"
+        );
+    }
+
+    #[test]
+    fn the_chain_keeps_every_cause_and_the_answer_none() {
+        let io = std::io::Error::other("connection refused by 10.0.0.7");
+        let error = Error::unavailable(io);
+        assert_eq!(error.chain(), "database unavailable: connection refused by 10.0.0.7");
+        let problem = error.problem();
+        assert!(!problem.detail.contains("10.0.0.7"));
+    }
+}

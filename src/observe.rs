@@ -37,6 +37,48 @@ pub struct Metrics {
     latency: HistogramVec,
     pool: IntGaugeVec,
     ingested: IntCounterVec,
+    phases: HistogramVec,
+}
+
+/// The phases of a write of interceptions, timed into `opcoord_write_phase_seconds`: where the
+/// time of the write path goes, in production as in the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum WritePhase {
+    /// Reading and checking the items, before any transaction.
+    Check,
+    /// Opening the transaction and waiting for the countries' locks.
+    Lock,
+    /// Reading the operation and what is stored under the keys.
+    Load,
+    /// Deciding each item and working out its tally differences.
+    Decide,
+    /// Storing the records.
+    Store,
+    /// Adding the tally differences (and, on the careful path, reading the cells first).
+    Cells,
+    /// Who reported, the feed positions and the audit entries, and the commit.
+    Tail,
+}
+
+/// Times the phases of one write: each [`lap`](PhaseClock::lap) records the time since the last.
+pub struct PhaseClock(Instant);
+
+impl PhaseClock {
+    /// Starts timing.
+    pub fn start() -> PhaseClock {
+        PhaseClock(Instant::now())
+    }
+
+    /// Records the time since the last lap under `phase`.
+    pub fn lap(&mut self, phase: WritePhase) {
+        let now = Instant::now();
+        METRICS
+            .phases
+            .with_label_values(&[<&'static str>::from(phase)])
+            .observe((now - self.0).as_secs_f64());
+        self.0 = now;
+    }
 }
 
 /// The process-wide metrics.
@@ -74,11 +116,23 @@ impl Metrics {
             &["result"],
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let phases = HistogramVec::new(
+            HistogramOpts::new(
+                "opcoord_write_phase_seconds",
+                "Time of each phase of a write of interceptions (check, lock, load, decide, store, cells, tail)",
+            )
+            .buckets(vec![
+                0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ]),
+            &["phase"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(ingested.clone()),
+            Box::new(phases.clone()),
         ] {
             registry
                 .register(collector)
@@ -90,7 +144,21 @@ impl Metrics {
             latency,
             pool,
             ingested,
+            phases,
         }
+    }
+
+    /// Seconds spent so far in each phase of the write path, and how many writes went through
+    /// it (for the benchmark's breakdown).
+    pub fn write_phase_totals(&self) -> Vec<(&'static str, f64, u64)> {
+        use strum::IntoEnumIterator;
+        WritePhase::iter()
+            .map(|phase| {
+                let name: &'static str = phase.into();
+                let histogram = self.phases.with_label_values(&[name]);
+                (name, histogram.get_sample_sum(), histogram.get_sample_count())
+            })
+            .collect()
     }
 
     /// Counts ingested items by result (`created`, `updated`, `unchanged`, `rejected`).

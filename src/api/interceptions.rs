@@ -280,9 +280,11 @@ pub async fn push_interceptions(
 
 /// Reads one batch item from its JSON; JSON of the wrong shape is that item's 422.
 fn read_item(index: usize, raw: &serde_json::value::RawValue) -> Item {
-    let mut json = serde_json::Deserializer::from_str(raw.get());
-    let input: Result<InterceptionInput> =
-        serde_path_to_error::deserialize(&mut json).map_err(|e| super::extract::shape_error(&e));
+    // The plain parse first; only an item that fails is read again to find the member at fault.
+    let input: Result<InterceptionInput> = serde_json::from_str(raw.get()).or_else(|_| {
+        let mut json = serde_json::Deserializer::from_str(raw.get());
+        serde_path_to_error::deserialize(&mut json).map_err(|e| super::extract::shape_error(&e))
+    });
     let external_ref = match &input {
         Ok(input) => input.external_ref.clone(),
         Err(_) => serde_json::from_str::<ReferenceOnly>(raw.get())

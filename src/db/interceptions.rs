@@ -112,11 +112,13 @@ pub fn load_current(conn: &mut DbConn, operation_id: &str, keys: &[Key]) -> Resu
                 let countries: Vec<&str> = chunk.iter().map(|k| k.0.as_str()).collect();
                 let refs: Vec<&str> = chunk.iter().map(|k| k.1.as_str()).collect();
                 let rows: Vec<StateRow> = diesel::sql_query(
+                    // LATERAL: one probe of the unique index per key, whatever the planner
+                    // thinks of the table's size.
                     "SELECT i.id, i.country, i.external_ref, i.content_hash, i.version, i.deleted, \
                             i.reported_by_sub, i.created_at, i.updated_at \
                      FROM unnest($2::text[], $3::text[]) AS k(country, external_ref) \
-                     JOIN interceptions i ON i.operation_id = $1 AND i.country = k.country \
-                          AND i.external_ref = k.external_ref",
+                     CROSS JOIN LATERAL (SELECT * FROM interceptions x WHERE x.operation_id = $1 \
+                          AND x.country = k.country AND x.external_ref = k.external_ref) AS i",
                 )
                 .bind::<Text, _>(operation_id)
                 .bind::<Array<Text>, _>(countries)
@@ -206,14 +208,15 @@ struct StoredId {
 }
 
 /// Writes the new state of interceptions (inserted or replaced) in the writer's transaction,
-/// stamped with its transaction id and written by token `jti`; returns the id of each. Rows go
-/// in key order, so concurrent writers lock shared rows in the same order.
+/// stamped with its transaction id and written by token `jti`; returns the id of each if
+/// `want_ids`. Rows go in key order, so concurrent writers lock shared rows in the same order.
 pub fn store(
     conn: &mut DbConn,
     operation_id: &str,
     txn: i64,
     jti: &str,
     states: &mut [NewState],
+    want_ids: bool,
 ) -> Result<HashMap<Key, i64>> {
     states.sort_by(|a, b| (a.country, a.external_ref).cmp(&(b.country, b.external_ref)));
     let mut rows = Vec::with_capacity(states.len());
@@ -245,7 +248,7 @@ pub fn store(
     match conn {
         DbConn::Postgres(c) => {
             for chunk in rows.chunks(1000) {
-                for stored in store_unnest(c, chunk)? {
+                for stored in store_unnest(c, chunk, want_ids)? {
                     ids.insert((stored.country, stored.external_ref), stored.id);
                 }
             }
@@ -254,7 +257,7 @@ pub fn store(
             // diesel's SQLite backend has no multi-row upsert, and SQLite runs in-process (no
             // round trip per statement): one prepared statement per row, in the same transaction.
             for row in &rows {
-                let (id, country, external_ref): (i64, String, String) = diesel::insert_into(interceptions::table)
+                let upsert = diesel::insert_into(interceptions::table)
                     .values(row)
                     .on_conflict((
                         interceptions::operation_id,
@@ -274,10 +277,15 @@ pub fn store(
                         interceptions::updated_at.eq(excluded(interceptions::updated_at)),
                         interceptions::feed_txn.eq(excluded(interceptions::feed_txn)),
                         interceptions::feed_index.eq(excluded(interceptions::feed_index)),
-                    ))
-                    .returning((interceptions::id, interceptions::country, interceptions::external_ref))
-                    .get_result(c)?;
-                ids.insert((country, external_ref), id);
+                    ));
+                if want_ids {
+                    let (id, country, external_ref): (i64, String, String) = upsert
+                        .returning((interceptions::id, interceptions::country, interceptions::external_ref))
+                        .get_result(c)?;
+                    ids.insert((country, external_ref), id);
+                } else {
+                    upsert.execute(c)?;
+                }
             }
         }
     }
@@ -287,7 +295,7 @@ pub fn store(
 /// PostgreSQL: one `INSERT .. SELECT FROM unnest(..)` per chunk. The rows travel as one array
 /// per column (binary), so the statement is parsed and planned once whatever the chunk's size,
 /// where a multi-row `VALUES` carries 15 parameters per row.
-fn store_unnest(c: &mut diesel::pg::PgConnection, rows: &[StoredRow]) -> Result<Vec<StoredId>> {
+fn store_unnest(c: &mut diesel::pg::PgConnection, rows: &[StoredRow], want_ids: bool) -> Result<Vec<StoredId>> {
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
@@ -296,7 +304,12 @@ fn store_unnest(c: &mut diesel::pg::PgConnection, rows: &[StoredRow]) -> Result<
             rows.iter().map(|r| r.$field).collect::<Vec<_>>()
         };
     }
-    Ok(diesel::sql_query(
+    let returning = if want_ids {
+        " RETURNING id, country, external_ref"
+    } else {
+        ""
+    };
+    let query = diesel::sql_query(format!(
         "INSERT INTO interceptions (operation_id, country, external_ref, kind, occurred_at, body, \
              content_hash, version, deleted, reported_by_sub, reported_by_jti, created_at, updated_at, \
              feed_txn, feed_index) \
@@ -310,9 +323,8 @@ fn store_unnest(c: &mut diesel::pg::PgConnection, rows: &[StoredRow]) -> Result<
              kind = excluded.kind, occurred_at = excluded.occurred_at, body = excluded.body, \
              content_hash = excluded.content_hash, version = excluded.version, deleted = excluded.deleted, \
              reported_by_sub = excluded.reported_by_sub, reported_by_jti = excluded.reported_by_jti, \
-             updated_at = excluded.updated_at, feed_txn = excluded.feed_txn, feed_index = excluded.feed_index \
-         RETURNING id, country, external_ref",
-    )
+             updated_at = excluded.updated_at, feed_txn = excluded.feed_txn, feed_index = excluded.feed_index{returning}",
+    ))
     .bind::<Text, _>(first.operation_id)
     .bind::<Text, _>(first.reported_by_jti)
     .bind::<BigInt, _>(first.feed_txn)
@@ -327,8 +339,13 @@ fn store_unnest(c: &mut diesel::pg::PgConnection, rows: &[StoredRow]) -> Result<
     .bind::<Array<Text>, _>(column!(reported_by_sub))
     .bind::<Array<Timestamp>, _>(column!(created_at))
     .bind::<Array<Timestamp>, _>(column!(updated_at))
-    .bind::<Array<Integer>, _>(column!(feed_index))
-    .load(c)?)
+    .bind::<Array<Integer>, _>(column!(feed_index));
+    if want_ids {
+        Ok(query.load(c)?)
+    } else {
+        query.execute(c)?;
+        Ok(Vec::new())
+    }
 }
 
 /// Reads one interception (a tombstone too); 404 when there is none.

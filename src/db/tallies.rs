@@ -6,14 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use compact_str::CompactString;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text};
-use diesel::upsert::excluded;
 
 use super::schema::tally_cells;
 use super::{corrupt, DbConn};
 use crate::domain::metric::{Dimension, Metric};
 use crate::domain::tally::{self, CellKey, Cells, MAX_CELL};
 use crate::domain::totals::Cell;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::on_backend;
 
 /// The stored values of these cells of an operation (a cell not stored is 0 and left out).
@@ -89,15 +88,18 @@ struct ValueRow {
     value: i64,
 }
 
-/// Adds differences to cells: on PostgreSQL one `INSERT .. SELECT FROM unnest(..)` per 2,000
-/// cells, on SQLite one statement per cell (in-process). Rows go in key order (the map's), so
-/// concurrent writers lock shared cells in the same order and cannot deadlock. The caller has
-/// checked that every value stays within `0..=MAX_CELL` (see `tally::add_checked`).
-pub fn add(conn: &mut DbConn, operation_id: &str, cells: &Cells) -> Result<()> {
+/// Adds differences to cells and says whether every cell it touched is still within
+/// `0..=MAX_CELL` (a sum the database itself could not hold counts as out of range). On
+/// PostgreSQL one `INSERT .. SELECT FROM unnest(..)` per 2,000 cells; on SQLite one statement
+/// over a JSON array (`json_each`), so either way the statement is prepared once. Rows go in key
+/// order (the map's), so concurrent writers lock shared cells in the same order. When it answers
+/// `false` the caller must roll the transaction back.
+pub fn add(conn: &mut DbConn, operation_id: &str, cells: &Cells) -> Result<bool> {
     let cells: Vec<(&CellKey, i64)> = cells.iter().filter(|(_, v)| **v != 0).map(|(k, v)| (k, *v)).collect();
-    match conn {
-        DbConn::Postgres(c) => {
-            for chunk in cells.chunks(2000) {
+    let mut sums: Vec<Sum> = Vec::with_capacity(cells.len());
+    for chunk in cells.chunks(2000) {
+        let added = match conn {
+            DbConn::Postgres(c) => {
                 let column = |f: fn(&CellKey) -> &str| chunk.iter().map(|(k, _)| f(k)).collect::<Vec<&str>>();
                 diesel::sql_query(
                     "INSERT INTO tally_cells (operation_id, country, metric, dimension, bucket, value) \
@@ -105,7 +107,8 @@ pub fn add(conn: &mut DbConn, operation_id: &str, cells: &Cells) -> Result<()> {
                      FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) \
                           AS t(country, metric, dimension, bucket, value) \
                      ON CONFLICT (operation_id, metric, dimension, country, bucket) \
-                     DO UPDATE SET value = tally_cells.value + excluded.value",
+                     DO UPDATE SET value = tally_cells.value + excluded.value \
+                     RETURNING value",
                 )
                 .bind::<Text, _>(operation_id)
                 .bind::<Array<Text>, _>(column(|k| k.0.as_str()))
@@ -113,34 +116,47 @@ pub fn add(conn: &mut DbConn, operation_id: &str, cells: &Cells) -> Result<()> {
                 .bind::<Array<Text>, _>(column(|k| k.2))
                 .bind::<Array<Text>, _>(column(|k| k.3.as_str()))
                 .bind::<Array<BigInt>, _>(chunk.iter().map(|(_, v)| *v).collect::<Vec<i64>>())
-                .execute(c)?;
+                .load::<Sum>(c)
             }
-        }
-        DbConn::Sqlite(c) => {
-            for ((country, metric, dimension, bucket), value) in cells {
-                diesel::insert_into(tally_cells::table)
-                    .values((
-                        tally_cells::operation_id.eq(operation_id),
-                        tally_cells::country.eq(country.as_str()),
-                        tally_cells::metric.eq(*metric),
-                        tally_cells::dimension.eq(*dimension),
-                        tally_cells::bucket.eq(bucket.as_str()),
-                        tally_cells::value.eq(value),
-                    ))
-                    .on_conflict((
-                        tally_cells::operation_id,
-                        tally_cells::metric,
-                        tally_cells::dimension,
-                        tally_cells::country,
-                        tally_cells::bucket,
-                    ))
-                    .do_update()
-                    .set(tally_cells::value.eq(tally_cells::value + excluded(tally_cells::value)))
-                    .execute(c)?;
+            DbConn::Sqlite(c) => {
+                let rows: Vec<(&str, &str, &str, &str, i64)> = chunk
+                    .iter()
+                    .map(|((country, metric, dimension, bucket), v)| {
+                        (country.as_str(), *metric, *dimension, bucket.as_str(), *v)
+                    })
+                    .collect();
+                let json = serde_json::to_string(&rows).map_err(Error::internal)?;
+                diesel::sql_query(
+                    "INSERT INTO tally_cells (operation_id, country, metric, dimension, bucket, value) \
+                     SELECT ?1, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), \
+                            json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]') \
+                     FROM json_each(?2) AS j WHERE true \
+                     ON CONFLICT (operation_id, metric, dimension, country, bucket) \
+                     DO UPDATE SET value = tally_cells.value + excluded.value \
+                     RETURNING value",
+                )
+                .bind::<Text, _>(operation_id)
+                .bind::<Text, _>(json)
+                .load::<Sum>(c)
             }
+        };
+        match added {
+            Ok(rows) => sums.extend(rows),
+            // PostgreSQL refuses a bigint sum past its range: the cell is out of range.
+            Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("out of range") => {
+                return Ok(false)
+            }
+            Err(other) => return Err(other.into()),
         }
     }
-    Ok(())
+    Ok(sums.iter().all(|sum| (0..=MAX_CELL).contains(&sum.value)))
+}
+
+/// A cell's value after an addition.
+#[derive(QueryableByName)]
+struct Sum {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
 }
 
 /// Reads an operation's cells of the given metrics and dimensions (`""` is the totals), of the

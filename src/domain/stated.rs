@@ -94,7 +94,10 @@ impl ReportedTallyInput {
                     errors.push(FieldError::at(&pointer, "must be 0 or more"));
                 }
                 match normalise_bucket(dimension, &bucket) {
-                    Some(bucket) => *checked.entry(bucket).or_insert(0) += n,
+                    Some(bucket) => {
+                        let entry = checked.entry(bucket).or_insert(0_i64);
+                        *entry = entry.saturating_add(n);
+                    }
                     None => errors.push(FieldError::at(
                         &pointer,
                         format!("`{bucket}` is not a {} value", dimension.as_str()),

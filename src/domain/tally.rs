@@ -27,23 +27,45 @@ pub const MAX_CELL: i64 = (1 << 53) - 1;
 /// allocates nothing, which matters when a 1,000-item batch makes tens of thousands of them.
 pub type CellKey = (CompactString, &'static str, &'static str, CompactString);
 
-/// Cell values by key.
+/// Cell values by key, summed and in key order.
 pub type Cells = BTreeMap<CellKey, i64>;
 
+/// Cell differences as they come, a key possibly more than once (cheaper to build than a map
+/// when they are only summed later).
+pub type Deltas = Vec<(CellKey, i64)>;
+
+/// Where cell differences go: a map that sums them, or a list that keeps them as they come.
+pub trait CellSink {
+    /// Adds `value` to the cell `key`.
+    fn put(&mut self, key: CellKey, value: i64);
+}
+
+impl CellSink for Cells {
+    fn put(&mut self, key: CellKey, value: i64) {
+        *self.entry(key).or_insert(0) += value;
+    }
+}
+
+impl CellSink for Deltas {
+    fn put(&mut self, key: CellKey, value: i64) {
+        self.push((key, value));
+    }
+}
+
 /// Adds one interception's counts, times a sign, into a set of cells.
-struct Adder<'a> {
-    cells: &'a mut Cells,
+struct Adder<'a, S: CellSink> {
+    cells: &'a mut S,
     country: CompactString,
     sign: i64,
 }
 
-impl Adder<'_> {
+impl<S: CellSink> Adder<'_, S> {
     fn add(&mut self, metric: &'static str, dimension: &'static str, bucket: &str, value: i64) {
         if value != 0 {
-            *self
-                .cells
-                .entry((self.country.clone(), metric, dimension, CompactString::from(bucket)))
-                .or_insert(0) += self.sign * value;
+            self.cells.put(
+                (self.country.clone(), metric, dimension, CompactString::from(bucket)),
+                self.sign * value,
+            );
         }
     }
 
@@ -83,7 +105,7 @@ impl Adder<'_> {
 }
 
 /// Adds what one interception counts, times `sign` (1 to add it, -1 to take it out).
-pub fn add_interception(cells: &mut Cells, country: &str, content: &InterceptionContent, sign: i64) {
+pub fn add_interception(cells: &mut impl CellSink, country: &str, content: &InterceptionContent, sign: i64) {
     let mut to = Adder {
         cells,
         country: CompactString::from(country),
@@ -129,7 +151,7 @@ pub fn add_interception(cells: &mut Cells, country: &str, content: &Interception
 }
 
 /// Adds the officers a unit deploys (only an active unit counts), times `sign`.
-pub fn add_officers(cells: &mut Cells, country: &str, officers: i64, active: bool, sign: i64) {
+pub fn add_officers(cells: &mut impl CellSink, country: &str, officers: i64, active: bool, sign: i64) {
     if active {
         Adder {
             cells,
@@ -145,27 +167,22 @@ pub fn nonzero(cells: Cells) -> Cells {
     cells.into_iter().filter(|(_, v)| *v != 0).collect()
 }
 
-/// The differences one interception's write makes: what it counted before (`None`: nothing, as
-/// it was new or retracted) taken out, what it counts after put in.
-pub fn transition(country: &str, before: Option<&InterceptionContent>, after: Option<&InterceptionContent>) -> Cells {
-    let mut cells = Cells::new();
-    if let Some(before) = before {
-        add_interception(&mut cells, country, before, -1);
-    }
-    if let Some(after) = after {
-        add_interception(&mut cells, country, after, 1);
-    }
-    nonzero(cells)
-}
-
-/// Adds differences to running cell values, all or none: if any cell would leave
-/// `0..=MAX_CELL`, nothing is added and that cell's key is returned.
-pub fn add_checked(values: &mut std::collections::HashMap<CellKey, i64>, deltas: &Cells) -> Result<(), CellKey> {
-    let mut next = Vec::with_capacity(deltas.len());
+/// Adds one item's differences to running cell values, all or none: if any cell would leave
+/// `0..=MAX_CELL`, nothing is added and that cell's key is returned. A key may come more than once.
+pub fn add_checked(
+    values: &mut std::collections::HashMap<CellKey, i64>,
+    deltas: &[(CellKey, i64)],
+) -> Result<(), CellKey> {
+    let mut next: std::collections::HashMap<&CellKey, i64> = std::collections::HashMap::with_capacity(deltas.len());
     for (key, delta) in deltas {
-        let current = values.get(key).copied().unwrap_or(0);
+        let current = match next.get(key) {
+            Some(value) => *value,
+            None => values.get(key).copied().unwrap_or(0),
+        };
         match current.checked_add(*delta) {
-            Some(value) if (0..=MAX_CELL).contains(&value) => next.push((key, value)),
+            Some(value) if (0..=MAX_CELL).contains(&value) => {
+                next.insert(key, value);
+            }
             _ => return Err(key.clone()),
         }
     }

@@ -177,10 +177,13 @@ pub fn assemble(
                 quantities: BTreeMap::new(),
             };
             for row in rows {
-                total.value += row.value;
-                total.derived += row.derived;
+                // Cells stay within 2^53 and there are at most 249 countries, so these sums fit;
+                // saturating all the same, so that no input could ever wrap a total.
+                total.value = total.value.saturating_add(row.value);
+                total.derived = total.derived.saturating_add(row.derived);
                 for (bucket, v) in &row.breakdown {
-                    *total.breakdown.entry(bucket.clone()).or_insert(0) += v;
+                    let sum = total.breakdown.entry(bucket.clone()).or_insert(0);
+                    *sum = sum.saturating_add(*v);
                 }
                 for (bucket, q) in &row.quantities {
                     *total.quantities.entry(bucket.clone()).or_insert(0.0) += q;
@@ -200,9 +203,10 @@ pub fn assemble(
 
 /// Completes a stated breakdown with an `unknown` bucket so it sums to the figure.
 fn with_unknown(mut buckets: BTreeMap<String, i64>, value: i64) -> BTreeMap<String, i64> {
-    let known: i64 = buckets.values().sum();
+    let known: i64 = buckets.values().fold(0_i64, |sum, v| sum.saturating_add(*v));
     if value > known {
-        *buckets.entry("unknown".to_string()).or_insert(0) += value - known;
+        let unknown = buckets.entry("unknown".to_string()).or_insert(0);
+        *unknown = unknown.saturating_add(value - known);
     }
     buckets.retain(|_, v| *v != 0);
     buckets

@@ -22,9 +22,10 @@ use crate::domain::interception::{
     decide, window, Canonical, CheckedInterception, Current, Interception, InterceptionInput, Request, WriteResult,
 };
 use crate::domain::operation::Operation;
-use crate::domain::tally::{self, Cells, MAX_CELL};
+use crate::domain::tally::{self, Cells, Deltas, MAX_CELL};
 use crate::domain::version::IfMatch;
 use crate::error::{Error, FieldError, Result};
+use crate::observe::{PhaseClock, WritePhase};
 
 /// One item of a push, as the caller read it.
 #[derive(Debug)]
@@ -81,7 +82,23 @@ struct Submission {
     key: Key,
     request: Request,
     if_match: IfMatch,
+    /// What its content counts in the tallies (nothing for a retraction), worked out before the
+    /// transaction.
+    counted: Deltas,
 }
+
+/// A write found a tally cell out of range on the fast path (which adds the differences without
+/// reading the cells first): the transaction is rolled back and the write done again carefully.
+#[derive(Debug)]
+struct CellOutOfRange;
+
+impl std::fmt::Display for CellOutOfRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a tally cell would leave its range")
+    }
+}
+
+impl std::error::Error for CellOutOfRange {}
 
 /// Checks and stores a push. Each item stands alone unless `atomic`: then one refused item
 /// stores nothing, and every item's outcome says why (the refused ones with their problem).
@@ -97,7 +114,9 @@ pub fn push(
     let operation = db::operations::get_bare(conn, operation_id)?;
     operation.require_active()?;
     let answer_in_full = items.iter().any(|item| item.key.is_some());
+    let mut clock = PhaseClock::start();
     let (submissions, refused) = check(&operation, items, may_act_for);
+    clock.lap(WritePhase::Check);
     if atomic && !refused.is_empty() {
         return Ok(PushReport {
             stored: false,
@@ -123,6 +142,7 @@ pub fn retract(
         key,
         request: Request::Retract,
         if_match,
+        counted: Deltas::new(),
     };
     let report = write(conn, &operation, vec![submission], Vec::new(), true, true, writer)?;
     single(report)
@@ -158,12 +178,17 @@ fn check(operation: &Operation, items: Vec<Item>, may_act_for: MayActFor) -> (Ve
                 country,
                 external_ref,
                 content,
-            }) => submissions.push(Submission {
-                index: item.index,
-                key: (country, external_ref),
-                request: Request::Put(Arc::new(content)),
-                if_match: item.if_match,
-            }),
+            }) => {
+                let mut counted = Deltas::with_capacity(48);
+                tally::add_interception(&mut counted, &country, &content.content, 1);
+                submissions.push(Submission {
+                    index: item.index,
+                    key: (country, external_ref),
+                    request: Request::Put(Arc::new(content)),
+                    if_match: item.if_match,
+                    counted,
+                })
+            }
             Err(error) => refused.push(ItemOutcome {
                 index: item.index,
                 external_ref: item.key.map(|k| k.1).or(item.external_ref),
@@ -181,64 +206,95 @@ struct Decided {
     result: WriteResult,
     action: Option<crate::domain::audit::AuditAction>,
     next: Current,
-    deltas: Cells,
+    deltas: Deltas,
 }
 
-/// Step 2: decides and stores in one transaction.
+/// Step 2: decides and stores in one transaction. The tally differences are first added without
+/// reading the cells; if one would leave its range, the transaction is rolled back and done
+/// again reading the cells first, so that only the items at fault are refused.
 fn write(
     conn: &mut DbConn,
     checked_against: &Operation,
     submissions: Vec<Submission>,
-    mut outcomes: Vec<ItemOutcome>,
+    outcomes: Vec<ItemOutcome>,
     atomic: bool,
     answer_in_full: bool,
     writer: &Writer,
 ) -> Result<PushReport> {
-    let op = checked_against.id.as_str();
-    let mut rolled_back: Option<Vec<ItemOutcome>> = None;
-    let written = conn.write(|conn| {
-        let countries: BTreeSet<&str> = submissions.iter().map(|s| s.key.0.as_str()).collect();
-        conn.lock_countries(op, countries.iter().copied())?;
-        let operation = db::operations::get_bare(conn, op)?;
-        operation.require_active()?;
-        if (operation.starts_on, operation.ends_on) != (checked_against.starts_on, checked_against.ends_on) {
-            return Err(Error::Conflict(format!(
-                "the days of operation `{op}` changed while the request was being checked; send it again"
-            )));
+    let run = Run {
+        checked_against,
+        atomic,
+        answer_in_full,
+        writer,
+    };
+    match run.attempt(conn, &submissions, false) {
+        Err(Error::Internal(cause)) if cause.is::<CellOutOfRange>() => run.attempt(conn, &submissions, true),
+        other => other,
+    }
+    .map(|(stored, mut items)| {
+        items.extend(outcomes);
+        items.sort_by_key(|o| o.index);
+        PushReport { stored, items }
+    })
+}
+
+/// What does not change between the attempts of one write.
+struct Run<'a> {
+    checked_against: &'a Operation,
+    atomic: bool,
+    answer_in_full: bool,
+    writer: &'a Writer,
+}
+
+impl Run<'_> {
+    /// One transaction: returns whether it stored anything and the outcome of each submission.
+    fn attempt(
+        &self,
+        conn: &mut DbConn,
+        submissions: &[Submission],
+        careful: bool,
+    ) -> Result<(bool, Vec<ItemOutcome>)> {
+        let op = self.checked_against.id.as_str();
+        let mut rolled_back: Option<Vec<ItemOutcome>> = None;
+        let mut clock = PhaseClock::start();
+        let written = conn.write(|conn| {
+            let countries: BTreeSet<&str> = submissions.iter().map(|s| s.key.0.as_str()).collect();
+            conn.lock_countries(op, countries.iter().copied())?;
+            clock.lap(WritePhase::Lock);
+            let operation = db::operations::get_bare(conn, op)?;
+            operation.require_active()?;
+            let days = |o: &Operation| (o.starts_on, o.ends_on);
+            if days(&operation) != days(self.checked_against) {
+                return Err(Error::Conflict(format!(
+                    "the days of operation `{op}` changed while the request was being checked; send it again"
+                )));
+            }
+            let keys: Vec<Key> = submissions.iter().map(|s| s.key.clone()).collect();
+            let mut state = db::interceptions::load_current(conn, op, &keys)?;
+            load_contents(conn, &mut state, submissions, self.answer_in_full)?;
+            clock.lap(WritePhase::Load);
+            let at = db::now().and_utc();
+            let mut refused: Vec<ItemOutcome> = Vec::new();
+            let mut decided = decide_all(submissions, &mut state, self.writer, at, &mut refused)?;
+            clock.lap(WritePhase::Decide);
+            if careful {
+                refuse_out_of_range(conn, op, &mut decided, &mut refused)?;
+                clock.lap(WritePhase::Cells);
+            }
+            if self.atomic && !refused.is_empty() {
+                rolled_back = Some(refused);
+                return Err(Error::Conflict("an atomic push had a refused item".into()));
+            }
+            let ids = store(conn, op, &decided, self.writer, at, self.answer_in_full, &mut clock)?;
+            refused.extend(answers(op, decided, &ids, self.answer_in_full));
+            Ok(refused)
+        });
+        clock.lap(WritePhase::Tail);
+        match (written, rolled_back) {
+            (_, Some(refused)) => Ok((false, refused)),
+            (Ok(items), None) => Ok((true, items)),
+            (Err(error), None) => Err(error),
         }
-        let keys: Vec<Key> = submissions.iter().map(|s| s.key.clone()).collect();
-        let mut state = db::interceptions::load_current(conn, op, &keys)?;
-        load_contents(conn, &mut state, &submissions, answer_in_full)?;
-        let at = db::now().and_utc();
-        let mut refused: Vec<ItemOutcome> = Vec::new();
-        let mut decided = decide_all(submissions, &mut state, writer, at, &mut refused)?;
-        refuse_out_of_range(conn, op, &mut decided, &mut refused)?;
-        if atomic && !refused.is_empty() {
-            rolled_back = Some(refused);
-            return Err(Error::Conflict("an atomic push had a refused item".into()));
-        }
-        let done = store(conn, op, &decided, writer, at)?;
-        refused.extend(answers(op, decided, &done, answer_in_full));
-        Ok(refused)
-    });
-    match (written, rolled_back) {
-        (_, Some(refused)) => {
-            outcomes.extend(refused);
-            outcomes.sort_by_key(|o| o.index);
-            Ok(PushReport {
-                stored: false,
-                items: outcomes,
-            })
-        }
-        (Ok(items), None) => {
-            outcomes.extend(items);
-            outcomes.sort_by_key(|o| o.index);
-            Ok(PushReport {
-                stored: true,
-                items: outcomes,
-            })
-        }
-        (Err(error), None) => Err(error),
     }
 }
 
@@ -251,15 +307,15 @@ fn load_contents(
     submissions: &[Submission],
     answer_in_full: bool,
 ) -> Result<()> {
-    let ids: Vec<i64> = submissions
-        .iter()
-        .filter_map(|s| state.get(&s.key))
-        .filter(|c| c.content.is_none())
-        .filter(|c| answer_in_full || submissions.iter().any(|s| c.needs_content(&s.request)))
-        .filter_map(|c| c.id)
-        .collect::<BTreeSet<i64>>()
-        .into_iter()
-        .collect();
+    let mut wanted = BTreeSet::new();
+    for s in submissions {
+        if let Some(current) = state.get(&s.key) {
+            if current.content.is_none() && (answer_in_full || current.needs_content(&s.request)) {
+                wanted.extend(current.id);
+            }
+        }
+    }
+    let ids: Vec<i64> = wanted.into_iter().collect();
     if ids.is_empty() {
         return Ok(());
     }
@@ -274,7 +330,7 @@ fn load_contents(
 
 /// Rules on each submission in request order, against the state the ones before it left.
 fn decide_all(
-    submissions: Vec<Submission>,
+    submissions: &[Submission],
     state: &mut HashMap<Key, Current>,
     writer: &Writer,
     at: DateTime<Utc>,
@@ -283,21 +339,29 @@ fn decide_all(
     let mut decided = Vec::with_capacity(submissions.len());
     for s in submissions {
         let current = state.get(&s.key);
-        let label = format!("{}/{}", s.key.0, s.key.1);
-        match decide(current, &s.request, &s.if_match, &writer.sub, at, &label) {
+        let label = || format!("{}/{}", s.key.0, s.key.1);
+        match decide(current, &s.request, &s.if_match, &writer.sub, at, &label()) {
             Ok(d) => {
                 let deltas = match d.result {
-                    WriteResult::Unchanged => Cells::new(),
+                    WriteResult::Unchanged => Deltas::new(),
                     _ => {
-                        let before = current.map(Current::counted).transpose()?.flatten();
-                        let after = d.next.counted()?;
-                        tally::transition(&s.key.0, before.map(|c| &c.content), after.map(|c| &c.content))
+                        // What it counts after (worked out before the transaction), less what
+                        // it counted before.
+                        let mut deltas = if d.next.deleted {
+                            Deltas::new()
+                        } else {
+                            s.counted.clone()
+                        };
+                        if let Some(before) = current.map(Current::counted).transpose()?.flatten() {
+                            tally::add_interception(&mut deltas, &s.key.0, &before.content, -1);
+                        }
+                        deltas
                     }
                 };
                 state.insert(s.key.clone(), d.next.clone());
                 decided.push(Decided {
                     index: s.index,
-                    key: s.key,
+                    key: s.key.clone(),
                     result: d.result,
                     action: d.action,
                     next: d.next,
@@ -306,7 +370,7 @@ fn decide_all(
             }
             Err(error) => refused.push(ItemOutcome {
                 index: s.index,
-                external_ref: Some(s.key.1),
+                external_ref: Some(s.key.1.clone()),
                 outcome: Err(error),
             }),
         }
@@ -323,7 +387,10 @@ fn refuse_out_of_range(
     decided: &mut Vec<Decided>,
     refused: &mut Vec<ItemOutcome>,
 ) -> Result<()> {
-    let keys: BTreeSet<&tally::CellKey> = decided.iter().flat_map(|d| d.deltas.keys()).collect();
+    let keys: BTreeSet<&tally::CellKey> = decided
+        .iter()
+        .flat_map(|d| d.deltas.iter().map(|(key, _)| key))
+        .collect();
     if keys.is_empty() {
         return Ok(());
     }
@@ -368,13 +435,16 @@ fn refuse_out_of_range(
 }
 
 /// Stores what changed: the final state of each record (one feed entry each), the cell
-/// differences, who reported, and the journal. Returns the id of every record written.
+/// differences, who reported, and the journal. Returns the id of every record written if
+/// `want_ids` (a batch answers without them).
 fn store(
     conn: &mut DbConn,
     op: &str,
     decided: &[Decided],
     writer: &Writer,
     at: DateTime<Utc>,
+    want_ids: bool,
+    clock: &mut PhaseClock,
 ) -> Result<HashMap<Key, i64>> {
     let changed: Vec<&Decided> = decided.iter().filter(|d| d.action.is_some()).collect();
     if changed.is_empty() {
@@ -396,7 +466,8 @@ fn store(
             feed_index,
         })
         .collect();
-    let ids = db::interceptions::store(conn, op, txn, &writer.jti, &mut states)?;
+    let ids = db::interceptions::store(conn, op, txn, &writer.jti, &mut states, want_ids)?;
+    clock.lap(WritePhase::Store);
     let mut cells = Cells::new();
     for d in &changed {
         for (key, delta) in &d.deltas {
@@ -406,7 +477,10 @@ fn store(
                 .ok_or_else(|| Error::internal("cell differences overflow after the range check"))?;
         }
     }
-    db::tallies::add(conn, op, &cells)?;
+    if !db::tallies::add(conn, op, &cells)? {
+        return Err(Error::internal(CellOutOfRange));
+    }
+    clock.lap(WritePhase::Cells);
     let reporters: Vec<&str> = changed.iter().map(|d| d.key.0.as_str()).collect();
     db::reporting::touch(conn, op, &reporters, writer, "interceptions", at)?;
     let mut by_country: BTreeMap<&str, Vec<AuditItem>> = BTreeMap::new();

@@ -88,13 +88,16 @@ fn record(conn: &mut DbConn, txn: i64, before: Option<&Unit>, after: &Unit, writ
     let deltas = tally::nonzero(deltas);
     let keys: Vec<&tally::CellKey> = deltas.keys().collect();
     let mut values = db::tallies::values(conn, op, &keys)?;
-    if tally::add_checked(&mut values, &deltas).is_err() {
+    let list: Vec<(tally::CellKey, i64)> = deltas.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    if tally::add_checked(&mut values, &list).is_err() {
         return Err(Error::invalid(
             "/officers_deployed",
             format!("would take the officers deployed by {} past {MAX_CELL}", after.country),
         ));
     }
-    db::tallies::add(conn, op, &deltas)?;
+    if !db::tallies::add(conn, op, &deltas)? {
+        return Err(Error::internal("the officers cell left its range after it was checked"));
+    }
     let payload = serde_json::to_string(after).unwrap_or_default();
     let action = if before.is_some() {
         AuditAction::Update

@@ -47,3 +47,7 @@ CREATE INDEX reported_tallies_by_feed ON reported_tallies (feed_txn);
 DROP TABLE changes;
 -- The version read of a batch now goes by (operation, country, reference): the unique index.
 DROP INDEX interceptions_by_ref;
+
+-- A batch entry's item list is mostly hex hashes, which do not compress: store it out of line
+-- without trying to.
+ALTER TABLE audit_log ALTER COLUMN items SET STORAGE EXTERNAL;
