@@ -16,7 +16,7 @@ use crate::db;
 use crate::db::interceptions::{InterceptionFilter, Request, Submission};
 use crate::domain::interception::{self, Interception, InterceptionInput, InterceptionKind, WriteResult};
 use crate::domain::version::{etag, IfMatch};
-use crate::domain::{country, page};
+use crate::domain::{country, dates, page};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::AppState;
 
@@ -430,8 +430,16 @@ pub async fn list_interceptions(
     let filter = InterceptionFilter {
         countries,
         kind: query.kind,
-        from: query.from.map(|t| t.naive_utc()),
-        to: query.to.map(|t| t.naive_utc()),
+        from: query
+            .from
+            .map(|t| dates::instant_parameter("from", t))
+            .transpose()?
+            .map(|t| t.naive_utc()),
+        to: query
+            .to
+            .map(|t| dates::instant_parameter("to", t))
+            .transpose()?
+            .map(|t| t.naive_utc()),
         include_deleted: query.include_deleted.unwrap_or(false),
         after,
     };

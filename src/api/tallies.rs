@@ -340,7 +340,9 @@ pub async fn get_reporting(
         .db
         .run(move |conn| Ok((db::operations::get(conn, &op)?, db::reported::last_reports(conn, &op)?)))
         .await?;
-    let horizon = Utc::now() - chrono::Duration::hours(24);
+    let horizon = Utc::now()
+        .checked_sub_signed(chrono::TimeDelta::hours(24))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
     let mut countries: std::collections::BTreeMap<String, CountryReporting> = operation
         .participating_countries
         .iter()

@@ -120,6 +120,14 @@ impl DbConn {
         self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN", f)
     }
 
+    /// Whether this connection is inside a transaction, or in a transaction state diesel no
+    /// longer knows: either way it must not serve another request.
+    pub fn transaction_left_open(&mut self) -> bool {
+        let depth =
+            on_backend!(self, c => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth());
+        !matches!(depth, Ok(None))
+    }
+
     fn transaction<T>(&mut self, postgres: &str, sqlite: &str, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         match self {
             DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(c, postgres)?,

@@ -112,12 +112,22 @@ impl Database {
     }
 
     /// Takes a connection, waiting at most the configured timeout; synchronous.
+    ///
+    /// A connection goes back to the pool only when `f` returned and left no transaction open.
+    /// Whatever else ends `f` — a panic unwinding through it, a commit or rollback that failed,
+    /// a lost database — the connection is marked broken and the pool closes it, which rolls
+    /// back anything left open (and, on SQLite, releases the write lock) instead of handing an
+    /// open transaction to the next request.
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         let mut pooled = self.pool.get()?;
+        // Broken until proven otherwise: if `f` panics, the guard drops the connection as it is.
+        pooled.broken = true;
         let result = f(&mut pooled.conn);
-        if let Err(Error::Unavailable(_)) = &result {
-            pooled.broken = true;
+        let left_open = pooled.conn.transaction_left_open();
+        if left_open {
+            log::error!("a connection was left inside a transaction; it is closed, not reused");
         }
+        pooled.broken = left_open || matches!(result, Err(Error::Unavailable(_)));
         result
     }
 

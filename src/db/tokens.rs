@@ -96,7 +96,9 @@ pub fn revoke(
 
 /// Every revoked token id that could still be presented (not expired a day ago or more).
 pub fn revoked_jtis(conn: &mut DbConn) -> Result<HashSet<String>> {
-    let horizon = now() - chrono::Duration::days(1);
+    let horizon = now()
+        .checked_sub_signed(chrono::TimeDelta::days(1))
+        .unwrap_or(NaiveDateTime::MIN);
     let jtis: Vec<String> = on_backend!(conn, c => revoked_tokens::table
         .filter(revoked_tokens::expires_at.is_null().or(revoked_tokens::expires_at.gt(horizon)))
         .select(revoked_tokens::jti)

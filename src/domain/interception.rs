@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::country;
 use super::text::{self, MAX_FREE_TEXT, MAX_NAME};
+use super::{country, dates};
 use crate::error::{Error, FieldError, Result};
 
 /// Largest count accepted in any person or arrest field: a guard against typing errors.
@@ -301,9 +301,10 @@ impl InterceptionContent {
 
 /// The instants an interception of an operation may fall in: its first day as it starts at
 /// UTC+14 to its last day as it ends at UTC−12, so every time zone's local days count.
+/// Saturates at chrono's limits, so even a date stored before dates were bounded cannot panic.
 pub fn window(starts_on: NaiveDate, ends_on: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = starts_on.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(14);
-    let end = ends_on.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::hours(36);
+    let start = dates::midnight_plus(starts_on, TimeDelta::hours(-14));
+    let end = dates::midnight_plus(ends_on, TimeDelta::hours(36));
     (start, end)
 }
 
@@ -352,7 +353,8 @@ fn check_people(
     part(children, total, &format!("{base}/children"), errors);
     part(female, total, &format!("{base}/female"), errors);
     part(male, total, &format!("{base}/male"), errors);
-    let sexes = female.unwrap_or(0) + male.unwrap_or(0);
+    // Parts are added saturating: each is checked against the limit, but only after the sum.
+    let sexes = female.unwrap_or(0).saturating_add(male.unwrap_or(0));
     if female.is_some() && male.is_some() && sexes > total {
         errors.push(FieldError::at(
             format!("{base}/male"),
@@ -364,9 +366,12 @@ fn check_people(
     for (code, n) in by_nationality {
         let pointer = format!("{base}/by_nationality/{code}");
         count(*n, &pointer, errors);
-        sum += n;
+        sum = n.saturating_add(sum);
         match country::normalise(code) {
-            Some(code) => *normalised.entry(code).or_insert(0) += n,
+            Some(code) => {
+                let merged = normalised.entry(code).or_insert(0_i64);
+                *merged = merged.saturating_add(*n);
+            }
             None => errors.push(FieldError::at(
                 pointer,
                 format!("`{code}` is not an ISO 3166-1 alpha-2 country code"),
@@ -480,6 +485,7 @@ impl InterceptionInput {
             }
         };
         let (from, until) = window;
+        dates::check_instant(self.occurred_at, "/occurred_at", &mut errors);
         if self.occurred_at < from || self.occurred_at >= until {
             errors.push(FieldError::at(
                 "/occurred_at",
@@ -530,7 +536,7 @@ impl InterceptionInput {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
                 count(*n, &format!("/victims/by_exploitation/{name}"), &mut errors);
-                exploited += n;
+                exploited = n.saturating_add(exploited);
             }
             if exploited > v.total {
                 errors.push(FieldError::at(

@@ -16,4 +16,5 @@ mod openapi;
 mod operations;
 mod tallies;
 mod tokens;
+mod transactions;
 mod units;
