@@ -10,6 +10,7 @@ mod audit;
 mod demo;
 mod errors;
 pub mod interceptions;
+mod keys;
 mod metrics;
 mod migrations;
 mod observe;
