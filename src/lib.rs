@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod observe;
 
 use actix_web::body::MessageBody;

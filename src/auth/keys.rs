@@ -53,7 +53,7 @@ pub struct Keyring {
 /// A new Ed25519 key pair written to `dir` as `<kid>.key.pem` (mode 0600) and `<kid>.pub.pem`.
 pub fn generate(dir: &Path) -> Result<String> {
     let key_error = |e: String| Error::Command(format!("cannot write a key pair in {}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(|e| key_error(e.to_string()))?;
+    crate::files::create_private_dir(dir).map_err(|e| key_error(e.to_string()))?;
     let kid = format!(
         "ed-{}-{}",
         chrono::Utc::now().format("%Y%m%dT%H%M%S"),
@@ -67,7 +67,10 @@ pub fn generate(dir: &Path) -> Result<String> {
         .map_err(|e| key_error(e.to_string()))?;
     write_private(&dir.join(format!("{kid}{PRIVATE_SUFFIX}")), private.as_bytes())
         .map_err(|e| key_error(e.to_string()))?;
-    std::fs::write(dir.join(format!("{kid}{PUBLIC_SUFFIX}")), public).map_err(|e| key_error(e.to_string()))?;
+    let public_path = dir.join(format!("{kid}{PUBLIC_SUFFIX}"));
+    std::fs::write(&public_path, public).map_err(|e| key_error(e.to_string()))?;
+    // Whatever the umask: a public key others could rewrite would let them sign tokens.
+    crate::files::set_mode(&public_path, crate::files::PUBLIC_FILE).map_err(|e| key_error(e.to_string()))?;
     Ok(kid)
 }
 
@@ -89,8 +92,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
+        .mode(crate::files::PRIVATE_FILE)
         .open(path)?;
+    crate::files::set_mode(path, crate::files::PRIVATE_FILE)?;
     file.write_all(bytes)
 }
 

@@ -86,7 +86,7 @@ impl Database {
         let url = settings.database_url.trim().to_string();
         let backend = Backend::of(&url);
         if backend == Backend::Sqlite {
-            create_parent_folder(&url)?;
+            prepare_sqlite_file(&url)?;
         }
         let manager = Manager {
             url,
@@ -148,14 +148,23 @@ impl Database {
     }
 }
 
-/// Creates the folder of a SQLite file path (not of a `file:` URI or `:memory:`).
-fn create_parent_folder(url: &str) -> Result<()> {
-    if url.starts_with("file:") || url == ":memory:" {
+/// Makes the SQLite file owner-only before SQLite opens it: its missing folders are created
+/// 0700, the file is created 0600 (or narrowed to 0600, with the `-wal`, `-shm` and `-journal`
+/// files beside it). SQLite gives the files it creates later the database file's own mode.
+fn prepare_sqlite_file(url: &str) -> Result<()> {
+    let Some(path) = crate::files::sqlite_file(url) else {
         return Ok(());
+    };
+    let failed = |what: &str, e: std::io::Error| Error::Config(format!("cannot {what} {}: {e}", path.display()));
+    if let Some(parent) = path.parent() {
+        crate::files::create_private_dir(parent).map_err(|e| failed("create the folder of", e))?;
     }
-    match Path::new(url).parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
-            .map_err(|e| Error::Config(format!("cannot create the folder {}: {e}", parent.display()))),
-        _ => Ok(()),
+    crate::files::make_private_file(path).map_err(|e| failed("create", e))?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut beside = path.as_os_str().to_owned();
+        beside.push(suffix);
+        crate::files::narrow(Path::new(&beside), crate::files::PRIVATE_FILE)
+            .map_err(|e| failed("restrict the permissions of the files beside", e))?;
     }
+    Ok(())
 }
