@@ -34,21 +34,27 @@ struct Manager {
 struct ConnectError(String);
 
 impl Manager {
+    /// Why a connection failed, in the driver's words with every credential hidden (libpq
+    /// quotes a URL it cannot parse, password included).
+    fn failure(&self, message: String) -> ConnectError {
+        ConnectError(super::redact::scrub_with(&message, &self.url))
+    }
+
     fn open(&self) -> Result<DbConn, ConnectError> {
         match self.backend {
             Backend::Postgres => PgConnection::establish(&self.url)
                 .map(DbConn::Postgres)
-                .map_err(|e| ConnectError(e.to_string())),
+                .map_err(|e| self.failure(e.to_string())),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url)
-                    .map_err(|e| ConnectError(format!("cannot open SQLite database: {e}")))?;
+                    .map_err(|e| self.failure(format!("cannot open SQLite database: {e}")))?;
                 // busy_timeout first: switching to WAL may itself have to wait for the lock.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     self.busy_timeout_ms
                 ))
-                .map_err(|e| ConnectError(format!("cannot configure SQLite database: {e}")))?;
+                .map_err(|e| self.failure(format!("cannot configure SQLite database: {e}")))?;
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -64,7 +70,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), ConnectError> {
-        crate::on_backend!(&mut pooled.conn, c => c.batch_execute("SELECT 1")).map_err(|e| ConnectError(e.to_string()))
+        crate::on_backend!(&mut pooled.conn, c => c.batch_execute("SELECT 1")).map_err(|e| self.failure(e.to_string()))
     }
 
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
