@@ -13,8 +13,8 @@ use crate::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
@@ -137,8 +137,8 @@ fn route_label(req: &HttpRequest) -> String {
 /// else only its class (`4xx`), so the label set is fixed whatever reaches this point.
 fn status_label(status: StatusCode) -> &'static str {
     const KNOWN: [&str; 24] = [
-        "200", "201", "204", "301", "302", "304", "307", "308", "400", "401", "403", "404", "405", "406", "408",
-        "409", "412", "413", "415", "422", "431", "500", "502", "503",
+        "200", "201", "204", "301", "302", "304", "307", "308", "400", "401", "403", "404", "405", "406", "408", "409",
+        "412", "413", "415", "422", "431", "500", "502", "503",
     ];
     let code = status.as_str();
     match KNOWN.iter().find(|known| **known == code) {

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{parse_json, IfMatchHeader, QueryParams, RawJson};
+use super::extract::{parse_json, Body, IfMatchHeader, QueryParams};
 use super::idempotent::{self, IdempotencyKey, Reply};
+use super::intake;
 use super::respond::versioned;
 use crate::auth::claims::Scope;
 use crate::auth::Caller;
@@ -31,10 +32,11 @@ pub struct BatchRequest {
     pub items: Vec<InterceptionInput>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBatch {
-    items: Vec<serde_json::Value>,
+/// The reference and country of a batch item, read even from an item that is otherwise refused.
+#[derive(Debug, Default, Deserialize)]
+struct ItemKey {
+    external_ref: Option<String>,
+    country: Option<String>,
 }
 
 /// Query of a batch push.
@@ -162,14 +164,16 @@ pub async fn put_interception(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String, String)>,
-    IfMatchHeader(if_match): IfMatchHeader,
+    if_match: IfMatchHeader,
     key: IdempotencyKey,
-    raw: RawJson,
+    body: Body,
 ) -> Result<HttpResponse> {
     let (op, country, external_ref) = path.into_inner();
     caller.require_in(Scope::InterceptionsWrite, &op)?;
     let (country, external_ref) = key_of(&country, &external_ref)?;
     caller.require_country(&country)?;
+    let if_match = if_match.checked()?;
+    let raw = body.raw().await?;
     let input: InterceptionInput = parse_json(&raw.bytes)?;
     let writer = caller.writer();
     let db = state.db.clone();
@@ -242,25 +246,21 @@ pub async fn push_interceptions(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<BatchQuery>,
+    query: QueryParams<BatchQuery>,
     key: IdempotencyKey,
-    raw: RawJson,
+    body: Body,
 ) -> Result<HttpResponse> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsWrite, &op)?;
-    let batch: RawBatch = parse_json(&raw.bytes)?;
-    if batch.items.is_empty() || batch.items.len() > MAX_BATCH {
-        return Err(Error::invalid(
-            "/items",
-            format!("must hold 1 to {MAX_BATCH} items (got {})", batch.items.len()),
-        ));
-    }
+    let query = query.checked()?;
+    let raw = body.raw().await?;
+    let items = intake::batch_items::<MAX_BATCH>(&raw.bytes)?;
     let atomic = query.atomic.unwrap_or(false);
     let db = state.db.clone();
     let who = caller.clone();
     idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
         let response = db
-            .run(move |conn| conn.write(|conn| push(conn, &op, batch.items, atomic, &who)))
+            .run(move |conn| conn.write(|conn| push(conn, &op, items, atomic, &who)))
             .await?;
         let metrics = &crate::observe::METRICS;
         metrics.ingested("created", response.summary.created as u64);
@@ -292,7 +292,7 @@ fn item_problem(index: usize, error: Error) -> Error {
 fn push(
     conn: &mut db::DbConn,
     op: &str,
-    items: Vec<serde_json::Value>,
+    items: Vec<Box<serde_json::value::RawValue>>,
     atomic: bool,
     caller: &Caller,
 ) -> Result<BatchResponse> {
@@ -302,10 +302,15 @@ fn push(
     let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
     let mut refused: Vec<(usize, Error)> = Vec::new();
     let mut submissions = Vec::with_capacity(items.len());
-    for (index, value) in items.into_iter().enumerate() {
-        let external_ref = value.get("external_ref").and_then(|v| v.as_str()).map(str::to_string);
-        let checked = serde_path_to_error::deserialize::<_, InterceptionInput>(value)
-            .map_err(|e| super::extract::shape_error(&e))
+    for (index, raw) in items.iter().enumerate() {
+        let ItemKey { external_ref, country } = intake::probe(raw);
+        // An item of a country outside the token is refused before its content is judged.
+        let reach = match country.as_deref().and_then(country::normalise) {
+            Some(code) => caller.require_country(&code).map(|_| ()),
+            None => Ok(()),
+        };
+        let checked = reach
+            .and_then(|()| intake::item::<InterceptionInput>(raw))
             .and_then(|input| input.check(None, window))
             .and_then(|checked| caller.require_country(&checked.country).map(|_| checked));
         match checked {
@@ -408,10 +413,11 @@ pub async fn list_interceptions(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<ListInterceptionsQuery>,
+    query: QueryParams<ListInterceptionsQuery>,
 ) -> Result<web::Json<InterceptionPage>> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsRead, &op)?;
+    let query = query.checked()?;
     let limit = page::limit(query.limit)?;
     let after = page::decode_cursor(query.cursor.as_deref())?
         .map(|key| {
@@ -522,7 +528,7 @@ pub async fn retract_interception(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String, String)>,
-    IfMatchHeader(if_match): IfMatchHeader,
+    if_match: IfMatchHeader,
     key: IdempotencyKey,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse> {
@@ -530,6 +536,7 @@ pub async fn retract_interception(
     caller.require_in(Scope::InterceptionsWrite, &op)?;
     let (country, external_ref) = key_of(&country, &external_ref)?;
     caller.require_country(&country)?;
+    let if_match = if_match.checked()?;
     let fingerprint = format!("DELETE {}", req.path());
     let writer = caller.writer();
     let db = state.db.clone();

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod extract;
 pub mod health;
 pub mod idempotent;
+pub mod intake;
 pub mod interceptions;
 pub mod operations;
 pub mod problems;

@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::JsonBody;
+use super::extract::Body;
 use crate::auth::claims::{Access, Scope};
 use crate::auth::grant::{IssuedToken, NewToken};
 use crate::auth::keys::Jwks;
@@ -43,12 +43,9 @@ pub struct Revocation {
     )
 )]
 #[post("/tokens")]
-pub async fn issue_token(
-    state: web::Data<AppState>,
-    caller: Caller,
-    JsonBody(new): JsonBody<NewToken>,
-) -> Result<HttpResponse> {
+pub async fn issue_token(state: web::Data<AppState>, caller: Caller, body: Body) -> Result<HttpResponse> {
     caller.require(Scope::TokensIssue)?;
+    let new: NewToken = body.json().await?;
     let grant = new.validate(state.auth.max_ttl_secs())?;
     grant.check_within(&caller, chrono::Utc::now().timestamp())?;
     let claims = state
@@ -98,7 +95,7 @@ pub async fn revoke_token(
 ) -> Result<web::Json<Revocation>> {
     let jti = path.into_inner();
     if jti.is_empty() || jti.len() > 200 {
-        return Err(Error::NotFound("no such token".into()));
+        return Err(no_such_token());
     }
     let by = caller.writer();
     let own = jti == caller.jti;
@@ -113,20 +110,13 @@ pub async fn revoke_token(
             let expires_at = if own {
                 expires_own
             } else {
+                // A token beyond the caller's reach answers as one that does not exist.
                 match db::tokens::find_issued(conn, &target)? {
                     Some(issued) if caller.countries.covers(&issued.countries) && caller.ops.covers(&issued.ops) => {
                         Some(issued.expires_at)
                     }
-                    Some(_) => {
-                        return Err(Error::Forbidden(
-                            "the token covers countries or operations beyond the caller's".into(),
-                        ))
-                    }
                     None if caller.countries == Access::All && caller.ops == Access::All => None,
-                    None => return Err(Error::Forbidden(
-                        "only a token for every country and operation can revoke a token this service did not issue"
-                            .into(),
-                    )),
+                    _ => return Err(no_such_token()),
                 }
             };
             db::tokens::revoke(conn, &target, &by, expires_at)
@@ -149,4 +139,10 @@ pub async fn revoke_token(
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(state: web::Data<AppState>) -> web::Json<Jwks> {
     web::Json(state.auth.keyring.jwks())
+}
+
+/// The one answer for a token that was never issued here and for one beyond the caller's
+/// countries or operations, so a token cannot learn which tokens others hold.
+fn no_such_token() -> Error {
+    Error::NotFound("no such token among those this token may revoke".into())
 }

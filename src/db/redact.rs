@@ -114,16 +114,26 @@ mod tests {
     fn passwords_are_hidden_in_every_spelling() {
         let libpq = r#"end of string reached when looking for matching "]" in IPv6 host address in URI: "postgres://user:secret@[bad""#;
         let out = scrub(libpq);
-        assert!(!out.contains("secret") && out.contains("postgres://user:***@[bad"), "{out}");
+        assert!(
+            !out.contains("secret") && out.contains("postgres://user:***@[bad"),
+            "{out}"
+        );
         let out = scrub("invalid URI query parameter: \"bogus\" in postgresql://u@h/db?password=s3cret&sslmode=x");
         assert!(!out.contains("s3cret") && out.contains("password=***&sslmode"), "{out}");
         let out = scrub_with("could not connect: se/cret", "postgres://u:se%2Fcret@h/db");
         assert!(!out.contains("se/cret"), "{out}");
         let out = scrub("host=db user=u password=hunter22 dbname=x");
         assert!(!out.contains("hunter22"), "{out}");
-        assert_eq!(scrub("no credentials in http://example.org/a@b"), "no credentials in http://example.org/a@b");
+        assert_eq!(
+            scrub("no credentials in http://example.org/a@b"),
+            "no credentials in http://example.org/a@b"
+        );
         assert_eq!(scrub("postgres://user@host/db"), "postgres://user@host/db");
         assert_eq!(scrub("tail ://"), "tail ://");
-        assert_eq!(scrub_with("a word", "postgres://u:a@h"), "a word", "a one-letter password is not hunted in text");
+        assert_eq!(
+            scrub_with("a word", "postgres://u:a@h"),
+            "a word",
+            "a one-letter password is not hunted in text"
+        );
     }
 }

@@ -70,7 +70,18 @@ fn credentials_never_reach_the_output_whatever_fails() {
         &["audit", "verify"],
         &["tallies", "verify"],
         &["demo"],
-        &["token", "issue", "--sub", "x", "--scope", "operations:read", "--countries", "GB", "--ops", "op-1"],
+        &[
+            "token",
+            "issue",
+            "--sub",
+            "x",
+            "--scope",
+            "operations:read",
+            "--countries",
+            "GB",
+            "--ops",
+            "op-1",
+        ],
     ];
     for url in &urls {
         for args in commands {
@@ -80,7 +91,10 @@ fn credentials_never_reach_the_output_whatever_fails() {
                 !stderr.contains("s3cret-pw") && !stderr.contains("s3cr%65t-pw"),
                 "{args:?} with {url} printed the password:\n{stderr}"
             );
-            assert!(stderr.contains("database"), "{args:?} with {url}: the cause is still said:\n{stderr}");
+            assert!(
+                stderr.contains("database"),
+                "{args:?} with {url}: the cause is still said:\n{stderr}"
+            );
         }
     }
 }

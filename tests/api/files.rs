@@ -6,7 +6,11 @@ use std::path::Path;
 use crate::server::Server;
 
 fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 #[test]
@@ -35,7 +39,11 @@ fn data_files_and_folders_are_owner_only_whatever_the_umask() {
     }
     for entry in std::fs::read_dir(data.join("keys")).expect("keys") {
         let path = entry.expect("entry").path();
-        let expected = if path.to_string_lossy().ends_with(".key.pem") { 0o600 } else { 0o644 };
+        let expected = if path.to_string_lossy().ends_with(".key.pem") {
+            0o600
+        } else {
+            0o644
+        };
         assert_eq!(mode(&path), expected, "{}", path.display());
     }
     drop(server);

@@ -16,7 +16,10 @@ pub fn free_port() -> u16 {
 /// Sends one HTTP/1.0 request and reads the whole answer (head and body), if the server answers.
 pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<String> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let mut head = format!("{method} {path} HTTP/1.0\r\nHost: x\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.0\r\nHost: x\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -49,18 +52,25 @@ impl Server {
             env!("CARGO_BIN_EXE_opcoord")
         );
         let mut process = Command::new("sh");
-        process.args(["-c", &command]).stdout(Stdio::null()).stderr(Stdio::null());
+        process
+            .args(["-c", &command])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         for (key, value) in env {
             process.env(key, value);
         }
         let child = process.spawn().expect("start opcoord");
         let mut server = Server { child, port };
         let started = Instant::now();
-        while !http_get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200")) {
+        while !http_get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200"))
+        {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("opcoord serve exited: {status}");
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "the server did not become ready");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the server did not become ready"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         server
