@@ -12,6 +12,7 @@ pub mod operations;
 mod pool;
 pub mod redact;
 pub mod reported;
+pub mod revocations;
 pub mod schema;
 pub mod tallies;
 pub mod tokens;
