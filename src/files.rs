@@ -32,15 +32,17 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Makes `path` an owner-only file: creates it empty with mode 0600 when it is missing and
-/// narrows it to 0600 when it exists with a wider mode.
-pub fn make_private_file(path: &Path) -> io::Result<()> {
+/// Creates `path` empty with mode 0600 unless it exists (whatever its mode: see [`narrow`]).
+pub fn create_private_file(path: &Path) -> io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_FILE);
-    options.open(path)?;
-    narrow(path, PRIVATE_FILE)
+    match options.open(path) {
+        Ok(_) => set_mode(path, PRIVATE_FILE),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Narrows an existing file to `mode` if it is wider; a missing file is fine.

@@ -155,8 +155,10 @@ impl Database {
 }
 
 /// Makes the SQLite file owner-only before SQLite opens it: its missing folders are created
-/// 0700, the file is created 0600 (or narrowed to 0600, with the `-wal`, `-shm` and `-journal`
-/// files beside it). SQLite gives the files it creates later the database file's own mode.
+/// 0700, a new file 0600; an existing one (and its `-wal`, `-shm` and `-journal` files) is
+/// narrowed to 0600 where this user may, with a warning where it may not (a file another user
+/// keeps for this one stays usable). SQLite gives the files it creates later the database
+/// file's own mode.
 fn prepare_sqlite_file(url: &str) -> Result<()> {
     let Some(path) = crate::files::sqlite_file(url) else {
         return Ok(());
@@ -165,12 +167,13 @@ fn prepare_sqlite_file(url: &str) -> Result<()> {
     if let Some(parent) = path.parent() {
         crate::files::create_private_dir(parent).map_err(|e| failed("create the folder of", e))?;
     }
-    crate::files::make_private_file(path).map_err(|e| failed("create", e))?;
-    for suffix in ["-wal", "-shm", "-journal"] {
-        let mut beside = path.as_os_str().to_owned();
-        beside.push(suffix);
-        crate::files::narrow(Path::new(&beside), crate::files::PRIVATE_FILE)
-            .map_err(|e| failed("restrict the permissions of the files beside", e))?;
+    crate::files::create_private_file(path).map_err(|e| failed("create", e))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        if let Err(e) = crate::files::narrow(Path::new(&file), crate::files::PRIVATE_FILE) {
+            log::warn!("{} stays readable by others: {e}", Path::new(&file).display());
+        }
     }
     Ok(())
 }
