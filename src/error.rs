@@ -241,10 +241,11 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        // A cause may quote a database URL: credentials are hidden before it is logged.
         if status.is_server_error() {
-            log::error!("{status}: {}", self.chain());
+            log::error!("{status}: {}", crate::db::redact::scrub(&self.chain()));
         } else {
-            log::debug!("{status}: {self}");
+            log::debug!("{status}: {}", crate::db::redact::scrub(&self.to_string()));
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((

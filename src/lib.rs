@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod observe;
 pub mod service;
 
@@ -48,7 +49,13 @@ pub struct AppState {
 
 impl AppState {
     /// The state of one instance, with an empty tally cache sized by `tally_cache_ms`.
+    ///
+    /// On PostgreSQL it also starts the thread that hears revocations made through other
+    /// instances (see [`db::revocations`]); the thread ends when the state is dropped.
     pub fn new(db: Database, settings: Settings, auth: Arc<Auth>) -> AppState {
+        if db.backend() == db::Backend::Postgres {
+            db::revocations::spawn(settings.database_url.trim().to_string(), Arc::downgrade(&auth));
+        }
         let reports = Arc::new(ReportCache::new(Duration::from_millis(settings.tally_cache_ms)));
         AppState {
             db,

@@ -123,7 +123,8 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(error) => {
-            eprintln!("opcoord: {}", error.chain());
+            // Whatever the path that failed, no credential of a database URL is printed.
+            eprintln!("opcoord: {}", db::redact::scrub(&error.chain()));
             ExitCode::FAILURE
         }
     }

@@ -13,8 +13,9 @@ use crate::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{web, HttpRequest};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// The request id header.
@@ -178,6 +179,48 @@ impl Metrics {
     }
 }
 
+/// The `method` label: a standard method, or `other`. The method is whatever the client sent,
+/// so taking it as sent would let anyone add series to `/metrics` without limit.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// The `route` label: the template of the matched route, or `unmatched` (never the path sent).
+fn route_label(req: &HttpRequest) -> String {
+    req.match_pattern().unwrap_or_else(|| "unmatched".to_string())
+}
+
+/// The `status` label: the code itself when it is one of those this service answers with,
+/// else only its class (`4xx`), so the label set is fixed whatever reaches this point.
+fn status_label(status: StatusCode) -> &'static str {
+    const KNOWN: [&str; 24] = [
+        "200", "201", "204", "301", "302", "304", "307", "308", "400", "401", "403", "404", "405", "406", "408", "409",
+        "412", "413", "415", "422", "431", "500", "502", "503",
+    ];
+    let code = status.as_str();
+    match KNOWN.iter().find(|known| **known == code) {
+        Some(known) => known,
+        None => match code.as_bytes().first() {
+            Some(b'1') => "1xx",
+            Some(b'2') => "2xx",
+            Some(b'3') => "3xx",
+            Some(b'4') => "4xx",
+            _ => "5xx",
+        },
+    }
+}
+
 /// A request id the caller sent, if it is short and printable; otherwise a new one.
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
@@ -195,7 +238,7 @@ pub async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id(&req);
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
     // A request that may write makes this instance's cached tally answers stale once it is
     // answered, before the client can read again.
@@ -208,22 +251,19 @@ pub async fn observe(
         reports.invalidate();
     }
     let mut response = response?;
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "(no route)".to_string());
-    let status = response.status().as_u16();
+    let route = route_label(response.request());
+    let status = status_label(response.status());
     let elapsed = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     METRICS
         .requests
-        .with_label_values(&[route.as_str(), method.as_str(), &status.to_string()])
+        .with_label_values(&[route.as_str(), method, status])
         .inc();
     METRICS
         .latency
-        .with_label_values(&[route.as_str(), method.as_str()])
+        .with_label_values(&[route.as_str(), method])
         .observe(elapsed.as_secs_f64());
     log::info!(
         target: "opcoord::request",
@@ -251,4 +291,23 @@ pub fn init_logging(default_level: &str) {
             }
         })
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_fixed_sets() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        for junk in ["FOO", "get", "X-ABCDEFGHIJKLMNOPQRSTUVWXYZ", "PROPFIND"] {
+            let method = Method::from_bytes(junk.as_bytes()).unwrap_or_default();
+            assert_eq!(method_label(&method), "other", "{junk}");
+        }
+        assert_eq!(status_label(StatusCode::UNPROCESSABLE_ENTITY), "422");
+        assert_eq!(status_label(StatusCode::IM_A_TEAPOT), "4xx");
+        assert_eq!(status_label(StatusCode::from_u16(599).unwrap_or_default()), "5xx");
+        assert_eq!(status_label(StatusCode::from_u16(999).unwrap_or_default()), "5xx");
+        assert_eq!(status_label(StatusCode::SWITCHING_PROTOCOLS), "1xx");
+    }
 }

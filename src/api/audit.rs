@@ -55,10 +55,11 @@ pub async fn list_audit_entries(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<AuditQuery>,
+    query: QueryParams<AuditQuery>,
 ) -> Result<web::Json<AuditPage>> {
     let op = path.into_inner();
     caller.require_in(Scope::AuditRead, &op)?;
+    let query = query.checked()?;
     let limit = page::limit(query.limit)?;
     let after = query.after.unwrap_or(0);
     if after < 0 {

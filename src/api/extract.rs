@@ -9,7 +9,6 @@ use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::{Path, Segment};
 use sha2::{Digest, Sha256};
@@ -36,16 +35,63 @@ impl Default for BodyLimit {
     }
 }
 
-/// A JSON request body, checked for its media type, size, syntax and shape.
-pub struct JsonBody<T>(pub T);
+/// A request body, not read yet. Extractors run before the handler can check the caller, so
+/// nothing about the body is looked at there: the handler reads it with [`Body::raw`] or
+/// [`Body::json`] once the caller is known to be allowed to act, and a caller who may not act
+/// learns nothing about the body rules (403 comes before 400, 408, 413, 415 and 422) and costs
+/// nothing to read or parse.
+pub struct Body {
+    req: HttpRequest,
+    payload: Payload,
+}
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl FromRequest for Body {
     type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+    type Future = std::future::Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = RawJson::from_request(req, payload);
-        Box::pin(async move { parse_json(&body.await?.bytes).map(JsonBody) })
+        std::future::ready(Ok(Body {
+            req: req.clone(),
+            payload: payload.take(),
+        }))
+    }
+}
+
+impl Body {
+    /// Reads the body, checked for its media type (415), size (413) and time to arrive (408).
+    pub async fn raw(mut self) -> Result<RawJson, Error> {
+        check_media_type(&self.req)?;
+        let limits = self.req.app_data::<BodyLimit>().copied().unwrap_or_default();
+        let limit = limits.bytes;
+        let head = format!(
+            "{} {}?{}\n",
+            self.req.method(),
+            self.req.path(),
+            self.req.query_string()
+        );
+        let body = Bytes::from_request(&self.req, &mut self.payload);
+        // A client that trickles its body would hold a worker's connection for ever.
+        let read = actix_web::rt::time::timeout(limits.timeout, body)
+            .await
+            .map_err(|_| Error::RequestTimeout {
+                secs: limits.timeout.as_secs(),
+            })?;
+        let bytes = read.map_err(|e| match e.as_error::<PayloadError>() {
+            Some(PayloadError::Overflow) => Error::PayloadTooLarge { limit },
+            _ => Error::MalformedJson(format!("the body could not be read: {e}")),
+        })?;
+        let mut hasher = Sha256::new();
+        hasher.update(head.as_bytes());
+        hasher.update(&bytes);
+        Ok(RawJson {
+            bytes,
+            fingerprint: hex::encode(hasher.finalize()),
+        })
+    }
+
+    /// Reads and parses the body (see [`parse_json`]).
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        parse_json(&self.raw().await?.bytes)
     }
 }
 
@@ -58,36 +104,14 @@ pub struct RawJson {
     pub fingerprint: String,
 }
 
-impl FromRequest for RawJson {
-    type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+/// A part of the request (query string, header) read by an extractor but judged only when the
+/// handler asks, after it has checked the caller: its problem, if any, waits until then.
+pub struct Deferred<T>(Result<T, Error>);
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let media = check_media_type(req);
-        let limits = req.app_data::<BodyLimit>().copied().unwrap_or_default();
-        let limit = limits.bytes;
-        let head = format!("{} {}?{}\n", req.method(), req.path(), req.query_string());
-        let body = Bytes::from_request(req, payload);
-        Box::pin(async move {
-            media?;
-            // A client that trickles its body would hold a worker's connection for ever.
-            let read = actix_web::rt::time::timeout(limits.timeout, body)
-                .await
-                .map_err(|_| Error::RequestTimeout {
-                    secs: limits.timeout.as_secs(),
-                })?;
-            let bytes = read.map_err(|e| match e.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => Error::PayloadTooLarge { limit },
-                _ => Error::MalformedJson(format!("the body could not be read: {e}")),
-            })?;
-            let mut hasher = Sha256::new();
-            hasher.update(head.as_bytes());
-            hasher.update(&bytes);
-            Ok(RawJson {
-                bytes,
-                fingerprint: hex::encode(hasher.finalize()),
-            })
-        })
+impl<T> Deferred<T> {
+    /// The value, or its 400.
+    pub fn checked(self) -> Result<T, Error> {
+        self.0
     }
 }
 
@@ -114,15 +138,40 @@ fn check_media_type(req: &HttpRequest) -> Result<(), Error> {
 }
 
 /// Parses a body: not JSON is 400; JSON of the wrong shape is 422 with a pointer to the member.
+///
+/// What it costs is bounded by the body's size, not by its shape: the syntax is checked first
+/// without building anything (serde's `IgnoredAny`), then the typed value is read straight
+/// from the bytes (stopping at serde_json's depth limit of 128), so JSON of the wrong
+/// shape (a 4 MB array where an object belongs) fails at its first token instead of being
+/// built as a tree of values first.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))?;
-    serde_path_to_error::deserialize(value).map_err(|e| shape_error(&e))
+    check_syntax(bytes)?;
+    parse_shape(&mut serde_json::Deserializer::from_slice(bytes))
+}
+
+/// 400 unless `bytes` is one well-formed JSON value; allocates nothing.
+pub fn check_syntax(bytes: &[u8]) -> Result<(), Error> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map(|_| ())
+        .map_err(|e| Error::MalformedJson(e.to_string()))
+}
+
+/// Reads a typed value from JSON already known to be well-formed; 422 with a pointer otherwise.
+pub fn parse_shape<'de, T: serde::Deserialize<'de>, R: serde_json::de::Read<'de>>(
+    deserializer: &mut serde_json::Deserializer<R>,
+) -> Result<T, Error> {
+    serde_path_to_error::deserialize(deserializer).map_err(|e| shape_error(&e))
 }
 
 /// The 422 for JSON of the wrong shape, pointing at the member.
 pub fn shape_error(e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
-    let pointer = pointer_of(e.path(), &e.inner().to_string());
-    Error::Validation(vec![FieldError::at(pointer, clean_message(&e.inner().to_string()))])
+    let message = e.inner().to_string();
+    // Data errors read from bytes end with their position; the pointer says where instead.
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(head, _)| head);
+    let pointer = pointer_of(e.path(), message);
+    Error::Validation(vec![FieldError::at(pointer, clean_message(message))])
 }
 
 /// The JSON pointer of a failing member; for an unknown or missing field, the field itself.
@@ -161,19 +210,21 @@ fn clean_message(message: &str) -> String {
     message.to_string()
 }
 
-/// A query string, checked for unknown parameters and bad values (400 naming the parameter).
-pub struct QueryParams<T>(pub T);
+/// A query string, checked for unknown parameters and bad values (400 naming the parameter)
+/// when the handler asks for it with [`Deferred::checked`].
+pub type QueryParams<T> = Deferred<T>;
 
-impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+impl<T: DeserializeOwned> FromRequest for Deferred<T> {
     type Error = Error;
     type Future = std::future::Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(parse_query(req.query_string()).map(QueryParams))
+        std::future::ready(Ok(Deferred(parse_query(req.query_string()))))
     }
 }
 
-fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
+/// Reads a query string into `T`: 400 naming the parameter that is unknown or wrong.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let message = e.inner().to_string();
@@ -188,15 +239,22 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
     })
 }
 
-/// The `If-Match` header of a request.
-pub struct IfMatchHeader(pub IfMatch);
+/// The `If-Match` header of a request, judged when the handler asks (after the caller).
+pub struct IfMatchHeader(Deferred<IfMatch>);
+
+impl IfMatchHeader {
+    /// The precondition, or the 400 of a header that is not ASCII.
+    pub fn checked(self) -> Result<IfMatch, Error> {
+        self.0.checked()
+    }
+}
 
 impl FromRequest for IfMatchHeader {
     type Error = Error;
     type Future = std::future::Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(parse_if_match(req).map(IfMatchHeader))
+        std::future::ready(Ok(IfMatchHeader(Deferred(parse_if_match(req)))))
     }
 }
 

@@ -1,5 +1,6 @@
 //! `Idempotency-Key`: a retried write with the same key and body gets the first response again.
-//! Keys belong to the token's `sub` and are kept 48 hours. Only successful responses are kept:
+//! Keys belong to the token's principal (its `sub` with its scopes, countries and operations)
+//! and are kept 48 hours. Only successful responses are kept:
 //! a request that failed can be retried with the same key and runs again.
 
 use std::future::Future;
@@ -24,8 +25,9 @@ static LAST_PURGE: AtomicI64 = AtomicI64::new(0);
 /// Header set on a response that replays a stored one.
 pub const REPLAYED: &str = "idempotent-replayed";
 
-/// The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters.
-pub struct IdempotencyKey(pub Option<String>);
+/// The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters. A malformed one
+/// is a 400, but only once [`run`] is reached, after the handler has checked the caller.
+pub struct IdempotencyKey(Result<Option<String>>);
 
 impl FromRequest for IdempotencyKey {
     type Error = Error;
@@ -33,10 +35,10 @@ impl FromRequest for IdempotencyKey {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let key = match req.headers().get("idempotency-key") {
-            None => Ok(IdempotencyKey(None)),
+            None => Ok(None),
             Some(value) => match value.to_str() {
                 Ok(text) if (1..=255).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic()) => {
-                    Ok(IdempotencyKey(Some(text.to_string())))
+                    Ok(Some(text.to_string()))
                 }
                 _ => Err(Error::bad_parameter(
                     "Idempotency-Key",
@@ -44,7 +46,7 @@ impl FromRequest for IdempotencyKey {
                 )),
             },
         };
-        std::future::ready(key)
+        std::future::ready(Ok(IdempotencyKey(key)))
     }
 }
 
@@ -87,10 +89,11 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Reply>>,
 {
-    let Some(key) = key.0 else {
+    let Some(key) = key.0? else {
         return Ok(write().await?.into_response(false));
     };
-    let owner = caller.sub.clone();
+    // A stored answer is replayed only to a caller who could have made the request itself.
+    let owner = caller.principal();
     let (o, k) = (owner.clone(), key.clone());
     // Now and then (every 10 minutes per instance), expired keys go first.
     let now = chrono::Utc::now().timestamp();

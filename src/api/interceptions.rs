@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{parse_json, IfMatchHeader, QueryParams, RawJson};
+use super::extract::{parse_json, Body, IfMatchHeader, QueryParams};
 use super::idempotent::{self, IdempotencyKey, Reply};
+use super::intake;
 use super::respond::versioned;
 use crate::auth::claims::Scope;
 use crate::auth::Caller;
@@ -16,7 +17,7 @@ use crate::db;
 use crate::db::interceptions::InterceptionFilter;
 use crate::domain::interception::{self, Interception, InterceptionInput, InterceptionKind, WriteResult};
 use crate::domain::version::{etag, IfMatch};
-use crate::domain::{country, page};
+use crate::domain::{country, dates, page};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::service::interceptions::{self as ingest, Item, ItemOutcome, PushReport};
 use crate::AppState;
@@ -32,18 +33,11 @@ pub struct BatchRequest {
     pub items: Vec<InterceptionInput>,
 }
 
-/// A batch as read: each item kept as its JSON text, read one by one so that one bad item
-/// does not stop the others.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBatch {
-    items: Vec<Box<serde_json::value::RawValue>>,
-}
-
-/// Just the reference of an item that could not be read, for its answer.
-#[derive(Debug, Deserialize)]
-struct ReferenceOnly {
+/// The reference and country of a batch item, read from an item that could not be read whole.
+#[derive(Debug, Default, Deserialize)]
+struct ItemKey {
     external_ref: Option<String>,
+    country: Option<String>,
 }
 
 /// Query of a batch push.
@@ -171,14 +165,16 @@ pub async fn put_interception(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String, String)>,
-    IfMatchHeader(if_match): IfMatchHeader,
+    if_match: IfMatchHeader,
     key: IdempotencyKey,
-    raw: RawJson,
+    body: Body,
 ) -> Result<HttpResponse> {
     let (op, country, external_ref) = path.into_inner();
     caller.require_in(Scope::InterceptionsWrite, &op)?;
     let (country, external_ref) = key_of(&country, &external_ref)?;
     caller.require_country(&country)?;
+    let if_match = if_match.checked()?;
+    let raw = body.raw().await?;
     let input: InterceptionInput = parse_json(&raw.bytes)?;
     let db = state.db.clone();
     let who = caller.clone();
@@ -239,30 +235,25 @@ pub async fn push_interceptions(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<BatchQuery>,
+    query: QueryParams<BatchQuery>,
     key: IdempotencyKey,
-    raw: RawJson,
+    body: Body,
 ) -> Result<HttpResponse> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsWrite, &op)?;
-    let batch: RawBatch = parse_json(&raw.bytes)?;
-    if batch.items.is_empty() || batch.items.len() > MAX_BATCH {
-        return Err(Error::invalid(
-            "/items",
-            format!("must hold 1 to {MAX_BATCH} items (got {})", batch.items.len()),
-        ));
-    }
+    let query = query.checked()?;
+    let raw = body.raw().await?;
+    let items = intake::batch_items::<MAX_BATCH>(&raw.bytes)?;
     let atomic = query.atomic.unwrap_or(false);
     let db = state.db.clone();
     let who = caller.clone();
     idempotent::run(&state, &caller, key, raw.fingerprint, move || async move {
         let report = db
             .run(move |conn| {
-                let items = batch
-                    .items
-                    .into_iter()
+                let items = items
+                    .iter()
                     .enumerate()
-                    .map(|(index, raw)| read_item(index, &raw))
+                    .map(|(index, raw)| read_item(index, raw, &who))
                     .collect();
                 ingest::push(conn, &op, items, atomic, &who.writer(), &|c| who.may_act_for(c))
             })
@@ -278,18 +269,28 @@ pub async fn push_interceptions(
     .await
 }
 
-/// Reads one batch item from its JSON; JSON of the wrong shape is that item's 422.
-fn read_item(index: usize, raw: &serde_json::value::RawValue) -> Item {
-    // The plain parse first; only an item that fails is read again to find the member at fault.
-    let input: Result<InterceptionInput> = serde_json::from_str(raw.get()).or_else(|_| {
-        let mut json = serde_json::Deserializer::from_str(raw.get());
-        serde_path_to_error::deserialize(&mut json).map_err(|e| super::extract::shape_error(&e))
-    });
-    let external_ref = match &input {
-        Ok(input) => input.external_ref.clone(),
-        Err(_) => serde_json::from_str::<ReferenceOnly>(raw.get())
-            .ok()
-            .and_then(|r| r.external_ref),
+/// Reads one batch item from its JSON; JSON of the wrong shape is that item's 422, unless the
+/// item names a country outside the token: then it is a 403, before its content is judged.
+/// (A well-formed item's country is checked by the use case, also before its content.)
+fn read_item(index: usize, raw: &serde_json::value::RawValue, caller: &Caller) -> Item {
+    // The plain parse first; only an item that fails is read again, to find its country, its
+    // reference and the member at fault.
+    let (input, external_ref) = match serde_json::from_str::<InterceptionInput>(raw.get()) {
+        Ok(input) => {
+            let external_ref = input.external_ref.clone();
+            (Ok(input), external_ref)
+        }
+        Err(_) => {
+            let ItemKey { external_ref, country } = intake::probe(raw);
+            let reach = match country.as_deref().and_then(country::normalise) {
+                Some(code) => caller.may_act_for(&code),
+                None => Ok(()),
+            };
+            (
+                reach.and_then(|()| intake::item::<InterceptionInput>(raw)),
+                external_ref,
+            )
+        }
     };
     Item {
         index,
@@ -404,10 +405,11 @@ pub async fn list_interceptions(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<ListInterceptionsQuery>,
+    query: QueryParams<ListInterceptionsQuery>,
 ) -> Result<web::Json<InterceptionPage>> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsRead, &op)?;
+    let query = query.checked()?;
     let limit = page::limit(query.limit)?;
     let after = page::decode_cursor(query.cursor.as_deref())?
         .map(|key| {
@@ -426,8 +428,16 @@ pub async fn list_interceptions(
     let filter = InterceptionFilter {
         countries,
         kind: query.kind,
-        from: query.from.map(|t| t.naive_utc()),
-        to: query.to.map(|t| t.naive_utc()),
+        from: query
+            .from
+            .map(|t| dates::instant_parameter("from", t))
+            .transpose()?
+            .map(|t| t.naive_utc()),
+        to: query
+            .to
+            .map(|t| dates::instant_parameter("to", t))
+            .transpose()?
+            .map(|t| t.naive_utc()),
         include_deleted: query.include_deleted.unwrap_or(false),
         after,
     };
@@ -510,7 +520,7 @@ pub async fn retract_interception(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String, String)>,
-    IfMatchHeader(if_match): IfMatchHeader,
+    if_match: IfMatchHeader,
     key: IdempotencyKey,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse> {
@@ -518,6 +528,7 @@ pub async fn retract_interception(
     caller.require_in(Scope::InterceptionsWrite, &op)?;
     let (country, external_ref) = key_of(&country, &external_ref)?;
     caller.require_country(&country)?;
+    let if_match = if_match.checked()?;
     let fingerprint = format!("DELETE {}", req.path());
     let writer = caller.writer();
     let db = state.db.clone();

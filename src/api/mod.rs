@@ -5,6 +5,7 @@ pub mod cache;
 pub mod extract;
 pub mod health;
 pub mod idempotent;
+pub mod intake;
 pub mod interceptions;
 pub mod operations;
 pub mod problems;
@@ -95,6 +96,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             utoipa_actix_web::scope("/v1")
                 .service(tokens::issue_token)
                 .service(tokens::revoke_token)
+                .service(tokens::list_tokens)
                 .service(operations::create_operation)
                 .service(operations::list_operations)
                 .service(operations::get_operation)

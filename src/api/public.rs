@@ -45,9 +45,10 @@ pub struct PublicQuery {
 pub async fn get_public_tallies(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<PublicQuery>,
+    query: QueryParams<PublicQuery>,
 ) -> Result<web::Json<PublicTallies>> {
     let op = path.into_inner();
+    let query = query.checked()?;
     let metrics: Vec<Metric> = query.metric.map_or_else(|| Metric::ALL.to_vec(), |m| vec![m]);
     let dimension = query.group_by.and_then(|g| g.dimension());
     let label = dimension.map(|d| d.as_str().to_string());

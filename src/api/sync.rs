@@ -67,10 +67,11 @@ pub async fn list_changes(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<ChangesQuery>,
+    query: QueryParams<ChangesQuery>,
 ) -> Result<web::Json<ChangePage>> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsRead, &op)?;
+    let query = query.checked()?;
     let limit = page::limit(query.limit)?;
     let after = query.after.unwrap_or(0);
     if after < 0 {
@@ -110,10 +111,11 @@ pub async fn get_sync_digest(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<DigestQuery>,
+    query: QueryParams<DigestQuery>,
 ) -> Result<web::Json<Digest>> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsRead, &op)?;
+    let query = query.checked()?;
     let code = country::parameter("country", &query.country)?;
     caller.require_country(&code)?;
     let country = code.clone();

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{parse_json, IfMatchHeader, QueryParams, RawJson};
+use super::extract::{parse_json, Body, IfMatchHeader, QueryParams};
 use super::idempotent::{self, IdempotencyKey, Reply};
 use crate::auth::claims::Scope;
 use crate::auth::Caller;
@@ -136,11 +136,12 @@ pub async fn get_tallies(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<TallyQuery>,
+    query: QueryParams<TallyQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let op = path.into_inner();
     caller.require_in(Scope::TalliesRead, &op)?;
+    let query = query.checked()?;
     let countries = match &query.country {
         Some(code) => {
             let code = crate::domain::country::parameter("country", code)?;
@@ -236,15 +237,17 @@ pub async fn put_reported_tally(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String, String)>,
-    IfMatchHeader(if_match): IfMatchHeader,
+    if_match: IfMatchHeader,
     key: IdempotencyKey,
-    raw: RawJson,
+    body: Body,
 ) -> Result<HttpResponse> {
     let (op, country, metric) = path.into_inner();
     caller.require_in(Scope::TalliesWrite, &op)?;
     let country = crate::domain::country::parameter("country", &country)?;
     caller.require_country(&country)?;
     let metric = Metric::parse(&metric).ok_or_else(|| Error::NotFound(format!("there is no metric `{metric}`")))?;
+    let if_match = if_match.checked()?;
+    let raw = body.raw().await?;
     let input: ReportedTallyInput = parse_json(&raw.bytes)?;
     let input = input.check(metric, Utc::now().date_naive())?;
     let writer = caller.writer();
@@ -335,7 +338,9 @@ pub async fn get_reporting(
         .db
         .run(move |conn| Ok((db::operations::get(conn, &op)?, db::reporting::last_reports(conn, &op)?)))
         .await?;
-    let horizon = Utc::now() - chrono::Duration::hours(24);
+    let horizon = Utc::now()
+        .checked_sub_signed(chrono::TimeDelta::hours(24))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
     let mut countries: std::collections::BTreeMap<String, CountryReporting> = operation
         .participating_countries
         .iter()

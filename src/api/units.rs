@@ -5,7 +5,7 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{IfMatchHeader, JsonBody, QueryParams};
+use super::extract::{parse_json, Body, IfMatchHeader, QueryParams};
 use super::respond::{created_or_replayed, versioned};
 use crate::auth::claims::Scope;
 use crate::auth::Caller;
@@ -68,10 +68,16 @@ pub async fn create_unit(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    JsonBody(new): JsonBody<NewUnit>,
+    body: Body,
 ) -> Result<HttpResponse> {
     let operation_id = path.into_inner();
     caller.require_in(Scope::UnitsWrite, &operation_id)?;
+    let raw = body.raw().await?;
+    // The country the body names is checked against the token before the body's rules.
+    if let Some(code) = probe_country(&raw.bytes) {
+        caller.require_country(&code)?;
+    }
+    let new: NewUnit = parse_json(&raw.bytes)?;
     let new = new.validate()?;
     caller.require_country(&new.country)?;
     let (unit, created) = state
@@ -101,10 +107,11 @@ pub async fn list_units(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    QueryParams(query): QueryParams<ListUnitsQuery>,
+    query: QueryParams<ListUnitsQuery>,
 ) -> Result<web::Json<UnitPage>> {
     let operation_id = path.into_inner();
     caller.require_in(Scope::OperationsRead, &operation_id)?;
+    let query = query.checked()?;
     let limit = page::limit(query.limit)?;
     let after = page::decode_cursor(query.cursor.as_deref())?
         .map(|key| {
@@ -155,15 +162,11 @@ pub async fn list_units(
 pub async fn get_unit(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (operation_id, id) = path.into_inner();
     caller.require_in(Scope::OperationsRead, &operation_id)?;
-    let unit = state
-        .db
-        .run(move |conn| db::units::get(conn, &operation_id, id))
-        .await?;
-    caller.require_country(&unit.country)?;
+    let unit = reachable_unit(&state, &caller, operation_id, &id).await?;
     Ok(versioned(StatusCode::OK, unit.version, &unit))
 }
 
@@ -198,19 +201,66 @@ pub async fn get_unit(
 pub async fn update_unit(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, i64)>,
-    IfMatchHeader(if_match): IfMatchHeader,
-    JsonBody(patch): JsonBody<UnitPatch>,
+    path: web::Path<(String, String)>,
+    if_match: IfMatchHeader,
+    body: Body,
 ) -> Result<HttpResponse> {
     let (operation_id, id) = path.into_inner();
     caller.require_in(Scope::UnitsWrite, &operation_id)?;
+    // The unit's country is known only once it is read; a unit's country never changes, so
+    // reading it first lets the body be judged only for a unit the caller may change.
+    let id = reachable_unit(&state, &caller, operation_id.clone(), &id).await?.id;
+    let if_match = if_match.checked()?;
+    let patch: UnitPatch = body.json().await?;
     let unit = state
         .db
         .run(move |conn| {
             crate::service::units::update(conn, &operation_id, id, &if_match, &patch, &caller.writer(), |unit| {
-                caller.require_country(&unit.country).map(|_| ())
+                match caller.countries.allows(&unit.country) {
+                    true => Ok(()),
+                    false => Err(no_such_unit(&operation_id, id)),
+                }
             })
         })
         .await?;
     Ok(versioned(StatusCode::OK, unit.version, &unit))
+}
+
+/// The one answer for a unit that does not exist and for one of a country outside the token:
+/// the same status and the same words, so a token cannot learn which units others have.
+fn no_such_unit(operation_id: &str, id: impl std::fmt::Display) -> Error {
+    Error::NotFound(format!("operation `{operation_id}` has no unit {id}"))
+}
+
+/// Reads a unit the caller may see; a unit id that is not a number, a unit that does not exist
+/// and a unit of another country all answer [`no_such_unit`].
+async fn reachable_unit(state: &AppState, caller: &Caller, operation_id: String, id: &str) -> Result<Unit> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(no_such_unit(&operation_id, id));
+    };
+    let op = operation_id.clone();
+    let unit = state
+        .db
+        .run(move |conn| db::units::get(conn, &op, id))
+        .await
+        .map_err(|e| match e {
+            Error::NotFound(_) => no_such_unit(&operation_id, id),
+            other => other,
+        })?;
+    match caller.countries.allows(&unit.country) {
+        true => Ok(unit),
+        false => Err(no_such_unit(&operation_id, id)),
+    }
+}
+
+/// The `country` a unit body names, if it names a real one: read without the other members
+/// and without judging them, so the token is checked against it first.
+fn probe_country(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Named {
+        country: String,
+    }
+    serde_json::from_slice::<Named>(bytes)
+        .ok()
+        .and_then(|named| country::normalise(&named.country))
 }

@@ -7,6 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
+use sha2::{Digest, Sha256};
 
 use super::claims::{Access, Claims, Scope};
 use crate::error::{Error, Result};
@@ -93,6 +94,25 @@ impl Caller {
     /// Whether the token may act for `country` (403 if not): what the write use cases ask.
     pub fn may_act_for(&self, country: &str) -> Result<()> {
         self.require_country(country).map(|_| ())
+    }
+
+    /// Whose idempotency keys this caller uses: its `sub` together with everything it may do
+    /// (scopes, countries, operations). A stored answer is replayed only to a caller with the
+    /// same `sub` and the same reach, who could have made the request itself: a token given
+    /// another principal's `sub` but other countries gets keys of its own, and never sees the
+    /// other's answers (nor learns that a key is in use). A country that rotates its token
+    /// with the same `sub` and rights keeps its keys.
+    pub fn principal(&self) -> String {
+        let mut hasher = Sha256::new();
+        for part in [
+            Scope::claim_of(&self.scopes),
+            self.countries.to_claim().join(" "),
+            self.ops.to_claim().join(" "),
+        ] {
+            hasher.update(part.as_bytes());
+            hasher.update(b"\n");
+        }
+        format!("{}#{}", self.sub, hex::encode(&hasher.finalize()[..16]))
     }
 
     /// Scope and operation together: the check at the top of every operation-level handler.

@@ -15,7 +15,9 @@ use crate::error::{Error, FieldError, Result};
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
-    /// Who will use the token: a unit id or a client name.
+    /// Who will use the token: a unit id or a client name, without `/`. The token's `sub` is
+    /// this name under the issuer's own `sub` (`secretariat/gb-nca-sync`), so no issuer can
+    /// name a token after a principal outside its own branch.
     #[schema(example = "gb-nca-sync")]
     pub sub: String,
     /// Space-separated scopes, each one the caller holds.
@@ -71,6 +73,12 @@ impl NewToken {
     pub fn validate(&self, max_ttl_secs: i64) -> Result<Grant> {
         let mut errors = Vec::new();
         text::required(&self.sub, text::MAX_NAME, "/sub", &mut errors);
+        if self.sub.contains('/') {
+            errors.push(FieldError::at(
+                "/sub",
+                "must not contain `/`: a token issued through the API is named under its issuer (`issuer/name`)",
+            ));
+        }
         let mut scopes = BTreeSet::new();
         for name in self.scope.split_whitespace() {
             match Scope::parse(name) {
@@ -135,7 +143,25 @@ fn access(
     )
 }
 
+/// Longest `sub` of a token issued through the API, the issuers' names included.
+pub const MAX_ISSUED_SUB: usize = 1000;
+
 impl Grant {
+    /// Names the token under its issuer: `issuer_sub/name`. A `sub` says who a principal is
+    /// (it is recorded with every write and owns idempotency keys), so an issuer may only name
+    /// tokens inside its own branch and can never give one another principal's name.
+    pub fn name_under(&mut self, issuer_sub: &str) -> Result<()> {
+        let full = format!("{issuer_sub}/{}", self.sub);
+        if full.chars().count() > MAX_ISSUED_SUB {
+            return Err(Error::invalid(
+                "/sub",
+                format!("under its issuer the sub would be longer than {MAX_ISSUED_SUB} characters"),
+            ));
+        }
+        self.sub = full;
+        Ok(())
+    }
+
     /// 403 unless everything granted is within the caller's own token.
     pub fn check_within(&self, caller: &Caller, now: i64) -> Result<()> {
         if let Some(scope) = self.scopes.iter().find(|s| !caller.scopes.contains(s)) {

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::pkcs8::spki::der::zeroize::Zeroizing;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, KeypairBytes};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use serde::Serialize;
@@ -52,24 +53,36 @@ pub struct Keyring {
 /// A new Ed25519 key pair written to `dir` as `<kid>.key.pem` (mode 0600) and `<kid>.pub.pem`.
 pub fn generate(dir: &Path) -> Result<String> {
     let key_error = |e: String| Error::Command(format!("cannot write a key pair in {}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(|e| key_error(e.to_string()))?;
+    crate::files::create_private_dir(dir).map_err(|e| key_error(e.to_string()))?;
     let kid = format!(
         "ed-{}-{}",
         chrono::Utc::now().format("%Y%m%dT%H%M%S"),
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
     let signing = SigningKey::generate(&mut rand_core::OsRng);
-    let private = signing
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| key_error(e.to_string()))?;
+    let private = private_pem(&signing).map_err(|e| key_error(e.to_string()))?;
     let public = signing
         .verifying_key()
         .to_public_key_pem(LineEnding::LF)
         .map_err(|e| key_error(e.to_string()))?;
     write_private(&dir.join(format!("{kid}{PRIVATE_SUFFIX}")), private.as_bytes())
         .map_err(|e| key_error(e.to_string()))?;
-    std::fs::write(dir.join(format!("{kid}{PUBLIC_SUFFIX}")), public).map_err(|e| key_error(e.to_string()))?;
+    let public_path = dir.join(format!("{kid}{PUBLIC_SUFFIX}"));
+    std::fs::write(&public_path, public).map_err(|e| key_error(e.to_string()))?;
+    // Whatever the umask: a public key others could rewrite would let them sign tokens.
+    crate::files::set_mode(&public_path, crate::files::PUBLIC_FILE).map_err(|e| key_error(e.to_string()))?;
     Ok(kid)
+}
+
+/// The private key as RFC 8410 PKCS#8 v1 PEM: the 32-byte seed alone, no public key attached.
+/// ed25519-dalek writes v2 (RFC 5958, with the public key), which OpenSSL 3.0 and Python's
+/// `cryptography` refuse; v1 is what every tool reads. Both versions are read back.
+fn private_pem(key: &SigningKey) -> ed25519_dalek::pkcs8::Result<Zeroizing<String>> {
+    KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(LineEnding::LF)
 }
 
 #[cfg(unix)]
@@ -79,8 +92,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
+        .mode(crate::files::PRIVATE_FILE)
         .open(path)?;
+    crate::files::set_mode(path, crate::files::PRIVATE_FILE)?;
     file.write_all(bytes)
 }
 
@@ -265,4 +279,40 @@ pub struct Jwk {
     /// Use: `sig`.
     #[serde(rename = "use")]
     pub key_use: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 8410 section 10.3: SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 },
+    /// OCTET STRING { OCTET STRING (32 bytes) } } and nothing after it (no attributes, no
+    /// public key).
+    const V1_PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ];
+
+    #[test]
+    fn written_keys_are_pkcs8_v1_and_both_versions_are_read() {
+        let dir = tempfile::tempdir().expect("dir");
+        let kid = generate(dir.path()).expect("generate");
+        let path = dir.path().join(format!("{kid}{PRIVATE_SUFFIX}"));
+        let pem = std::fs::read_to_string(&path).expect("read");
+        let (label, der) = ed25519_dalek::pkcs8::spki::der::pem::decode_vec(pem.as_bytes()).expect("pem");
+        assert_eq!(label, "PRIVATE KEY");
+        assert_eq!(der.len(), 48, "v1 DER of an Ed25519 key is 48 bytes");
+        assert_eq!(der[..16], V1_PREFIX);
+        let (sign, _, verify) = load_signing(&path).expect("v1 is read");
+        assert_eq!(sign.kid, kid);
+
+        // A v2 file (as this service wrote before) is still read, and is the same key.
+        let key = SigningKey::from_pkcs8_pem(&pem).expect("key");
+        let v2 = key.to_pkcs8_pem(LineEnding::LF).expect("v2");
+        let (_, v2_der) = ed25519_dalek::pkcs8::spki::der::pem::decode_vec(v2.as_bytes()).expect("pem");
+        assert_eq!(v2_der[4], 0x01, "dalek writes version 1 (v2)");
+        let v2_path = dir.path().join(format!("old{PRIVATE_SUFFIX}"));
+        std::fs::write(&v2_path, v2.as_bytes()).expect("write");
+        let (_, _, v2_verify) = load_signing(&v2_path).expect("v2 is read");
+        assert_eq!(v2_verify.public, verify.public);
+    }
 }

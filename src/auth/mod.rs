@@ -225,3 +225,16 @@ impl Auth {
         self.revoked.read().map(|r| r.jtis.contains(jti)).unwrap_or(true)
     }
 }
+
+/// Revocations heard from the database's notifications (PostgreSQL) land in the list at once.
+impl crate::db::revocations::RevocationSink for Auth {
+    fn revoked(&self, jti: &str) {
+        self.mark_revoked(jti);
+    }
+
+    fn caught_up(&self, jtis: HashSet<String>) {
+        if let Ok(mut revoked) = self.revoked.write() {
+            revoked.jtis.extend(jtis);
+        }
+    }
+}

@@ -68,7 +68,7 @@ pub fn claim(conn: &mut DbConn, owner: &str, key: &str, fingerprint: &str) -> Re
         }
         match (status, response) {
             (Some(status), Some(body)) => Ok(Claim::Replay(Stored { status: u16::try_from(status).unwrap_or(200), body, etag })),
-            _ if created_at < at - chrono::Duration::seconds(STALE_SECS) => {
+            _ if created_at < at.checked_sub_signed(chrono::TimeDelta::seconds(STALE_SECS)).unwrap_or(NaiveDateTime::MIN) => {
                 on_backend!(conn, c => diesel::update(idempotency_keys::table.find((owner, key)))
                     .set(idempotency_keys::created_at.eq(at))
                     .execute(c))?;
@@ -102,7 +102,9 @@ pub fn release(conn: &mut DbConn, owner: &str, key: &str, claimed_at: NaiveDateT
 
 /// Deletes keys older than [`KEEP_HOURS`]; returns how many.
 pub fn purge(conn: &mut DbConn) -> Result<usize> {
-    let horizon = now() - chrono::Duration::hours(KEEP_HOURS);
+    let horizon = now()
+        .checked_sub_signed(chrono::TimeDelta::hours(KEEP_HOURS))
+        .unwrap_or(NaiveDateTime::MIN);
     Ok(
         on_backend!(conn, c => diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(horizon))).execute(c))?,
     )

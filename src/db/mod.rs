@@ -10,7 +10,9 @@ pub mod journal;
 pub mod migrate;
 pub mod operations;
 mod pool;
+pub mod redact;
 pub mod reporting;
+pub mod revocations;
 pub mod schema;
 pub mod stated;
 pub mod tallies;
@@ -134,6 +136,14 @@ impl DbConn {
     /// reads (the tally cells and the feed position they are current as of) agree.
     pub fn snapshot<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN", f)
+    }
+
+    /// Whether this connection is inside a transaction, or in a transaction state diesel no
+    /// longer knows: either way it must not serve another request.
+    pub fn transaction_left_open(&mut self) -> bool {
+        let depth =
+            on_backend!(self, c => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth());
+        !matches!(depth, Ok(None))
     }
 
     fn transaction<T>(&mut self, postgres: &str, sqlite: &str, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {

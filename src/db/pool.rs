@@ -34,21 +34,27 @@ struct Manager {
 struct ConnectError(String);
 
 impl Manager {
+    /// Why a connection failed, in the driver's words with every credential hidden (libpq
+    /// quotes a URL it cannot parse, password included).
+    fn failure(&self, message: String) -> ConnectError {
+        ConnectError(super::redact::scrub_with(&message, &self.url))
+    }
+
     fn open(&self) -> Result<DbConn, ConnectError> {
         match self.backend {
             Backend::Postgres => PgConnection::establish(&self.url)
                 .map(DbConn::Postgres)
-                .map_err(|e| ConnectError(e.to_string())),
+                .map_err(|e| self.failure(e.to_string())),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url)
-                    .map_err(|e| ConnectError(format!("cannot open SQLite database: {e}")))?;
+                    .map_err(|e| self.failure(format!("cannot open SQLite database: {e}")))?;
                 // busy_timeout first: switching to WAL may itself have to wait for the lock.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     self.busy_timeout_ms
                 ))
-                .map_err(|e| ConnectError(format!("cannot configure SQLite database: {e}")))?;
+                .map_err(|e| self.failure(format!("cannot configure SQLite database: {e}")))?;
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -64,7 +70,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), ConnectError> {
-        crate::on_backend!(&mut pooled.conn, c => c.batch_execute("SELECT 1")).map_err(|e| ConnectError(e.to_string()))
+        crate::on_backend!(&mut pooled.conn, c => c.batch_execute("SELECT 1")).map_err(|e| self.failure(e.to_string()))
     }
 
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
@@ -86,7 +92,7 @@ impl Database {
         let url = settings.database_url.trim().to_string();
         let backend = Backend::of(&url);
         if backend == Backend::Sqlite {
-            create_parent_folder(&url)?;
+            prepare_sqlite_file(&url)?;
         }
         let manager = Manager {
             url,
@@ -112,12 +118,22 @@ impl Database {
     }
 
     /// Takes a connection, waiting at most the configured timeout; synchronous.
+    ///
+    /// A connection goes back to the pool only when `f` returned and left no transaction open.
+    /// Whatever else ends `f` — a panic unwinding through it, a commit or rollback that failed,
+    /// a lost database — the connection is marked broken and the pool closes it, which rolls
+    /// back anything left open (and, on SQLite, releases the write lock) instead of handing an
+    /// open transaction to the next request.
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         let mut pooled = self.pool.get()?;
+        // Broken until proven otherwise: if `f` panics, the guard drops the connection as it is.
+        pooled.broken = true;
         let result = f(&mut pooled.conn);
-        if let Err(Error::Unavailable(_)) = &result {
-            pooled.broken = true;
+        let left_open = pooled.conn.transaction_left_open();
+        if left_open {
+            log::error!("a connection was left inside a transaction; it is closed, not reused");
         }
+        pooled.broken = left_open || matches!(result, Err(Error::Unavailable(_)));
         result
     }
 
@@ -138,14 +154,26 @@ impl Database {
     }
 }
 
-/// Creates the folder of a SQLite file path (not of a `file:` URI or `:memory:`).
-fn create_parent_folder(url: &str) -> Result<()> {
-    if url.starts_with("file:") || url == ":memory:" {
+/// Makes the SQLite file owner-only before SQLite opens it: its missing folders are created
+/// 0700, a new file 0600; an existing one (and its `-wal`, `-shm` and `-journal` files) is
+/// narrowed to 0600 where this user may, with a warning where it may not (a file another user
+/// keeps for this one stays usable). SQLite gives the files it creates later the database
+/// file's own mode.
+fn prepare_sqlite_file(url: &str) -> Result<()> {
+    let Some(path) = crate::files::sqlite_file(url) else {
         return Ok(());
+    };
+    let failed = |what: &str, e: std::io::Error| Error::Config(format!("cannot {what} {}: {e}", path.display()));
+    if let Some(parent) = path.parent() {
+        crate::files::create_private_dir(parent).map_err(|e| failed("create the folder of", e))?;
     }
-    match Path::new(url).parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
-            .map_err(|e| Error::Config(format!("cannot create the folder {}: {e}", parent.display()))),
-        _ => Ok(()),
+    crate::files::create_private_file(path).map_err(|e| failed("create", e))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        if let Err(e) = crate::files::narrow(Path::new(&file), crate::files::PRIVATE_FILE) {
+            log::warn!("{} stays readable by others: {e}", Path::new(&file).display());
+        }
     }
+    Ok(())
 }

@@ -64,6 +64,8 @@ diesel::table! {
         issued_by -> Text,
         issued_at -> Timestamp,
         expires_at -> Timestamp,
+        parent_jti -> Nullable<Text>,
+        issuer_sub -> Text,
     }
 }
 

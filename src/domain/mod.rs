@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod change;
 pub mod country;
+pub mod dates;
 pub mod interception;
 pub mod metric;
 pub mod operation;

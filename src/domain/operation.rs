@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::dates;
 use super::text::{self, MAX_FREE_TEXT, MAX_NAME};
 use crate::error::{Error, FieldError, Result};
 
@@ -250,6 +251,8 @@ fn check_fields(name: &str, description: &str, coordinator: &str, errors: &mut V
 }
 
 fn check_window(starts_on: NaiveDate, ends_on: NaiveDate, errors: &mut Vec<FieldError>) {
+    dates::check_date(starts_on, "/starts_on", errors);
+    dates::check_date(ends_on, "/ends_on", errors);
     if ends_on < starts_on {
         errors.push(FieldError::at(
             "/ends_on",

@@ -71,6 +71,7 @@ impl ReportedTallyInput {
                 format!("must be between 0 and {}", MAX_COUNT * 100),
             ));
         }
+        super::dates::check_date(self.as_of, "/as_of", &mut errors);
         if self.as_of > today + chrono::Duration::days(1) {
             errors.push(FieldError::at("/as_of", "must not be in the future"));
         }

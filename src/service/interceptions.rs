@@ -18,6 +18,7 @@ use crate::db::interceptions::{Key, NewState};
 use crate::db::journal::Journal;
 use crate::db::{self, DbConn};
 use crate::domain::audit::{AuditItem, NewAudit, Writer};
+use crate::domain::country;
 use crate::domain::interception::{
     decide, window, Canonical, CheckedInterception, Current, Interception, InterceptionInput, Request, WriteResult,
 };
@@ -169,9 +170,15 @@ fn check(operation: &Operation, items: Vec<Item>, may_act_for: MayActFor) -> (Ve
     let mut refused = Vec::new();
     for item in items {
         let key = item.key.as_ref().map(|(c, r)| (c.as_str(), r.as_str()));
+        // The caller's reach over the item's country is checked before its content is judged.
         let checked = item
             .input
-            .and_then(|input| input.check(key, days))
+            .and_then(|input| {
+                if let Some(code) = input.country.as_deref().and_then(country::normalise) {
+                    may_act_for(&code)?;
+                }
+                input.check(key, days)
+            })
             .and_then(|checked| may_act_for(&checked.country).map(|()| checked));
         match checked {
             Ok(CheckedInterception {

@@ -48,3 +48,53 @@ fn an_unreachable_database_stops_the_start_with_its_cause() {
         "the password never reaches the output"
     );
 }
+
+#[test]
+fn credentials_never_reach_the_output_whatever_fails() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let urls = [
+        "postgres://user:s3cret-pw@[bad".to_string(),
+        "postgres://user:s3cr%65t-pw@[bad".to_string(),
+        "postgresql://user:s3cret-pw@127.0.0.1:notaport/db".to_string(),
+        format!("postgres://user:s3cret-pw@127.0.0.1:{port}/db"),
+        format!("postgresql://user@127.0.0.1:{port}/db?password=s3cret-pw&sslmode=bogus"),
+        format!("postgresql://user@127.0.0.1:{port}/db?bogus=1&password=s3cret-pw"),
+    ];
+    let commands: [&[&str]; 6] = [
+        &["migrate"],
+        &["serve", "--bind", "127.0.0.1:0"],
+        &["audit", "verify"],
+        &["tallies", "verify"],
+        &["demo"],
+        &[
+            "token",
+            "issue",
+            "--sub",
+            "x",
+            "--scope",
+            "operations:read",
+            "--countries",
+            "GB",
+            "--ops",
+            "op-1",
+        ],
+    ];
+    for url in &urls {
+        for args in commands {
+            let (ok, stderr) = opcoord(args, &[("DATABASE_URL", url), ("RUST_LOG", "debug")]);
+            assert!(!ok, "{args:?} with {url} succeeded");
+            assert!(
+                !stderr.contains("s3cret-pw") && !stderr.contains("s3cr%65t-pw"),
+                "{args:?} with {url} printed the password:\n{stderr}"
+            );
+            assert!(
+                stderr.contains("database"),
+                "{args:?} with {url}: the cause is still said:\n{stderr}"
+            );
+        }
+    }
+}

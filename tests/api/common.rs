@@ -319,6 +319,18 @@ impl Instance {
         self.get_json(token, path).await.0
     }
 
+    /// Sends a POST of `body` with this bearer token and returns the status and the JSON body.
+    pub async fn post_json(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let request = TestRequest::post()
+            .uri(path)
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .set_json(body);
+        let response = test::call_service(&self.service, request.to_request()).await;
+        let status = response.status().as_u16();
+        let body = test::read_body(response).await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
     /// Sends a GET with this bearer token and returns the status and the JSON body.
     #[allow(dead_code)]
     pub async fn get_json(&self, token: &str, path: &str) -> (u16, Value) {

@@ -238,7 +238,8 @@ db_test!(
             h.update(body.to_string().as_bytes());
             hex::encode(h.finalize())
         };
-        app.db.with_conn(|conn| opcoord::db::idempotency::claim(conn, "test", "key-2", &fingerprint)).expect("claim");
+        let owner = opcoord::auth::Caller::from(app.auth.verify(&app.admin).expect("claims")).principal();
+        app.db.with_conn(|conn| opcoord::db::idempotency::claim(conn, &owner, "key-2", &fingerprint)).expect("claim");
         let running = app.send(send("key-2", body.clone())).await.expect_problem(409);
         assert_eq!(running.body["type"], "urn:opcoord:problem:in-progress");
         assert_eq!(running.header("retry-after").as_deref(), Some("1"));

@@ -1,6 +1,6 @@
 //! Request ids, metrics, and a clean stop on SIGTERM.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use actix_web::test::TestRequest;
@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::common::TestApp;
 use crate::db_test;
 use crate::interceptions::departure;
+use crate::server::{free_port, http_get};
 
 db_test!(
     async fn request_ids_and_metrics(db) {
@@ -33,24 +34,6 @@ db_test!(
         assert!(!text.contains("eyJ"), "no token in metrics");
     }
 );
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
-        .ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    Some(text)
-}
 
 db_test!(
     async fn sigterm_stops_cleanly(db) {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -11,8 +11,8 @@ use super::{
     Canonical, CheckedInterception, InterceptionContent, InterceptionKind, Location, MigrantCount, Seizure,
     SeizureCategory, VictimCount, MAX_COUNT, MAX_EXTERNAL_REF,
 };
-use crate::domain::country;
 use crate::domain::text::{self, MAX_FREE_TEXT, MAX_NAME};
+use crate::domain::{country, dates};
 use crate::error::{Error, FieldError, Result};
 
 /// An interception as a national system sends it (`PUT` body or one batch item). `country` and
@@ -56,9 +56,10 @@ pub struct InterceptionInput {
 
 /// The instants an interception of an operation may fall in: its first day as it starts at
 /// UTC+14 to its last day as it ends at UTC−12, so every time zone's local days count.
+/// Saturates at chrono's limits, so even a date stored before dates were bounded cannot panic.
 pub fn window(starts_on: NaiveDate, ends_on: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = starts_on.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(14);
-    let end = ends_on.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::hours(36);
+    let start = dates::midnight_plus(starts_on, TimeDelta::hours(-14));
+    let end = dates::midnight_plus(ends_on, TimeDelta::hours(36));
     (start, end)
 }
 
@@ -241,6 +242,7 @@ impl InterceptionInput {
             }
         };
         let (from, until) = window;
+        dates::check_instant(self.occurred_at, "/occurred_at", &mut errors);
         if self.occurred_at < from || self.occurred_at >= until {
             errors.push(FieldError::at(
                 "/occurred_at",
