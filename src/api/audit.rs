@@ -43,11 +43,7 @@ pub struct AuditPage {
     params(("op" = String, Path, description = "Operation id"), AuditQuery),
     responses(
         (status = 200, description = "One page of entries", body = AuditPage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/audit")]

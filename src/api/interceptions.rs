@@ -144,17 +144,7 @@ fn key_of(country: &str, external_ref: &str) -> Result<(String, String)> {
             headers(("ETag" = String, description = "The version"))),
         (status = 200, description = "Stored as a new version, or unchanged", body = Interception,
             headers(("ETag" = String, description = "The version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::VersionedWriteErrors,
     )
 )]
 #[put("/operations/{op}/interceptions/{country}/{external_ref}")]
@@ -225,16 +215,7 @@ pub async fn put_interception(
     ),
     responses(
         (status = 200, description = "Per-item results in request order, and a summary", body = BatchResponse),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::WriteErrors,
     )
 )]
 #[post("/operations/{op}/interceptions/batch")]
@@ -396,11 +377,7 @@ fn atomic_failure(refused: Vec<(usize, Error)>) -> Error {
     params(("op" = String, Path, description = "Operation id"), ListInterceptionsQuery),
     responses(
         (status = 200, description = "One page of interceptions", body = InterceptionPage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/interceptions")]
@@ -459,11 +436,7 @@ pub async fn list_interceptions(
     responses(
         (status = 200, description = "The interception", body = Interception,
             headers(("ETag" = String, description = "The version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/interceptions/{country}/{external_ref}")]
@@ -499,14 +472,7 @@ pub async fn get_interception(
     responses(
         (status = 200, description = "The tombstone (`result` is `unchanged` if it was already retracted)", body = Interception,
             headers(("ETag" = String, description = "The version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::RetractErrors,
     )
 )]
 #[delete("/operations/{op}/interceptions/{country}/{external_ref}")]

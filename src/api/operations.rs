@@ -47,15 +47,7 @@ pub struct OperationPage {
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
         (status = 200, description = "The same operation already existed: nothing changed", body = Operation,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 409, response = super::problems::Conflict),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::CreateErrors,
     )
 )]
 #[post("/operations")]
@@ -84,10 +76,7 @@ pub async fn create_operation(
     params(ListOperationsQuery),
     responses(
         (status = 200, description = "One page of operations", body = OperationPage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ListErrors,
     )
 )]
 #[get("/operations")]
@@ -117,10 +106,7 @@ pub async fn list_operations(
     responses(
         (status = 200, description = "The operation", body = Operation,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 404, response = super::problems::NotFound),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ReadErrors,
     )
 )]
 #[get("/operations/{op}")]
@@ -149,17 +135,7 @@ pub async fn get_operation(
     responses(
         (status = 200, description = "The operation after the change (unchanged when the patch changes nothing)", body = Operation,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::VersionedWriteErrors,
     )
 )]
 #[patch("/operations/{op}")]

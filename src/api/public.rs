@@ -36,9 +36,7 @@ pub struct PublicQuery {
     params(("op" = String, Path, description = "Operation id"), PublicQuery),
     responses(
         (status = 200, description = "The publishable totals", body = PublicTallies),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::PublicReadErrors,
     )
 )]
 #[get("/public/operations/{op}/tallies")]

@@ -55,11 +55,7 @@ pub struct Digest {
     params(("op" = String, Path, description = "Operation id"), ChangesQuery),
     responses(
         (status = 200, description = "The next changes", body = ChangePage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/changes")]
@@ -96,11 +92,7 @@ pub async fn list_changes(
     params(("op" = String, Path, description = "Operation id"), DigestQuery),
     responses(
         (status = 200, description = "Count and digest", body = Digest),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/sync/digest")]

@@ -124,11 +124,7 @@ pub struct ReportingStatus {
     responses(
         (status = 200, description = "The tallies (JSON, or CSV when asked with Accept: text/csv)",
             content((TallyReport = "application/json"), (String = "text/csv"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/tallies")]
@@ -218,17 +214,7 @@ pub async fn get_tallies(
             headers(("ETag" = String, description = "The version"))),
         (status = 200, description = "A new version, or unchanged", body = ReportedTally,
             headers(("ETag" = String, description = "The version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::VersionedWriteErrors,
     )
 )]
 #[put("/operations/{op}/tallies/{country}/{metric}")]
@@ -281,11 +267,7 @@ pub async fn put_reported_tally(
     responses(
         (status = 200, description = "The current figure and its history", body = ReportedTallyHistory,
             headers(("ETag" = String, description = "The current version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/tallies/{country}/{metric}")]
@@ -322,10 +304,7 @@ pub async fn get_reported_tally(
     params(("op" = String, Path, description = "Operation id")),
     responses(
         (status = 200, description = "Reporting status", body = ReportingStatus),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ReadErrors,
     )
 )]
 #[get("/operations/{op}/reporting")]

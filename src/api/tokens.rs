@@ -31,15 +31,7 @@ pub struct Revocation {
     security(("bearer" = ["tokens:issue"])),
     responses(
         (status = 201, description = "The token was issued", body = IssuedToken),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 409, response = super::problems::Conflict),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::CreateErrors,
     )
 )]
 #[post("/tokens")]
@@ -84,10 +76,7 @@ pub async fn issue_token(
     security(("bearer" = ["tokens:issue"])),
     responses(
         (status = 200, description = "The token is revoked", body = Revocation),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ReadErrors,
     )
 )]
 #[post("/tokens/{jti}/revoke")]

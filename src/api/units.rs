@@ -51,16 +51,7 @@ pub struct UnitPage {
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
         (status = 200, description = "The same unit already existed: nothing changed", body = Unit,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::WriteErrors,
     )
 )]
 #[post("/operations/{op}/units")]
@@ -89,11 +80,7 @@ pub async fn create_unit(
     params(("op" = String, Path, description = "Operation id"), ListUnitsQuery),
     responses(
         (status = 200, description = "One page of units", body = UnitPage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/units")]
@@ -145,10 +132,7 @@ pub async fn list_units(
     responses(
         (status = 200, description = "The unit", body = Unit,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 404, response = super::problems::NotFound),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ReadErrors,
     )
 )]
 #[get("/operations/{op}/units/{id}")]
@@ -181,17 +165,7 @@ pub async fn get_unit(
     responses(
         (status = 200, description = "The unit after the change (unchanged when the patch changes nothing)", body = Unit,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::VersionedWriteErrors,
     )
 )]
 #[patch("/operations/{op}/units/{id}")]
