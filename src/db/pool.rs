@@ -111,11 +111,14 @@ impl Database {
         self.backend
     }
 
-    /// Takes a connection, waiting at most the configured timeout; synchronous.
+    /// Takes a connection, waiting at most the configured timeout; synchronous. A connection
+    /// that `f` leaves in doubt (the database gone, or a panic, perhaps in the middle of a
+    /// transaction) is dropped from the pool instead of serving the next request.
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         let mut pooled = self.pool.get()?;
-        let result = f(&mut pooled.conn);
-        if let Err(Error::Unavailable(_)) = &result {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut pooled.conn)))
+            .unwrap_or_else(|_| Err(Error::Internal("a database task panicked".to_string())));
+        if let Err(Error::Unavailable(_) | Error::Internal(_)) = &result {
             pooled.broken = true;
         }
         result
@@ -147,5 +150,25 @@ fn create_parent_folder(url: &str) -> Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
             .map_err(|e| Error::Config(format!("cannot create the folder {}: {e}", parent.display()))),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A task that panics halfway through a transaction gets a 500, and its connection is
+    /// dropped: the next request does not find a transaction still open (or the file locked).
+    #[test]
+    fn a_panic_in_a_transaction_leaves_no_connection_behind() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let mut settings = Settings::defaults().expect("settings");
+        settings.database_url = dir.path().join("test.db").to_string_lossy().into_owned();
+        settings.pool_size = 1;
+        let db = Database::open(&settings).expect("open");
+        let panicked = db.with_conn(|conn| conn.write(|_| -> Result<()> { panic!("halfway through") }));
+        assert!(matches!(panicked, Err(Error::Internal(_))), "{panicked:?}");
+        db.with_conn(|conn| conn.write(|_| Ok(())))
+            .expect("a transaction on the next connection");
     }
 }

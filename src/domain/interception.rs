@@ -352,7 +352,8 @@ fn check_people(
     part(children, total, &format!("{base}/children"), errors);
     part(female, total, &format!("{base}/female"), errors);
     part(male, total, &format!("{base}/male"), errors);
-    let sexes = female.unwrap_or(0) + male.unwrap_or(0);
+    // Saturating: a count past MAX_COUNT is already an error, and must not overflow on its way.
+    let sexes = female.unwrap_or(0).saturating_add(male.unwrap_or(0));
     if female.is_some() && male.is_some() && sexes > total {
         errors.push(FieldError::at(
             format!("{base}/male"),
@@ -364,9 +365,12 @@ fn check_people(
     for (code, n) in by_nationality {
         let pointer = format!("{base}/by_nationality/{code}");
         count(*n, &pointer, errors);
-        sum += n;
+        sum = n.saturating_add(sum);
         match country::normalise(code) {
-            Some(code) => *normalised.entry(code).or_insert(0) += n,
+            Some(code) => {
+                let entry = normalised.entry(code).or_insert(0_i64);
+                *entry = entry.saturating_add(*n);
+            }
             None => errors.push(FieldError::at(
                 pointer,
                 format!("`{code}` is not an ISO 3166-1 alpha-2 country code"),
@@ -530,7 +534,7 @@ impl InterceptionInput {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
                 count(*n, &format!("/victims/by_exploitation/{name}"), &mut errors);
-                exploited += n;
+                exploited = n.saturating_add(exploited);
             }
             if exploited > v.total {
                 errors.push(FieldError::at(

@@ -95,3 +95,27 @@ db_test!(
         app.get("/v1/operations/op-before").await.expect(200);
     }
 );
+
+db_test!(
+    async fn counts_too_large_to_add_are_refused_not_a_crash(db) {
+        // Found from outside by schemathesis: sums of counts near i64::MAX overflowed (a panic,
+        // a 500, and a connection left inside its transaction for the requests after it).
+        let app = TestApp::start(db).await;
+        app.operation("liberterra-iii").await;
+        let max = i64::MAX;
+        let people = json!({"total": 1, "female": max, "male": max, "by_nationality": {"SN": max, "GM": max}});
+        let mut victims = people.clone();
+        victims["by_exploitation"] = json!({"forced_labour": max, "sexual_exploitation": max});
+        let body = json!({"kind": "premises", "occurred_at": "2025-09-12T05:40:00Z", "migrants": people, "victims": victims});
+        let uri = "/v1/operations/liberterra-iii/interceptions/SN/HUGE-1";
+        let refused = app.send(TestRequest::put().uri(uri).set_json(&body)).await.expect_problem(422);
+        for pointer in ["/migrants/by_nationality", "/migrants/male", "/victims/by_exploitation"] {
+            assert!(refused.pointers().iter().any(|p| p == pointer), "{pointer}: {:?}", refused.pointers());
+        }
+        let batch = json!({"items": [{"country": "SN", "external_ref": "HUGE-2", "kind": "premises",
+                                      "occurred_at": "2025-09-12T05:40:00Z", "victims": victims}]});
+        let reply = app.post("/v1/operations/liberterra-iii/interceptions/batch", batch).await.expect(200);
+        assert_eq!(reply.body["summary"]["rejected"], 1);
+        app.get(uri).await.expect_problem(404);
+    }
+);
