@@ -35,8 +35,11 @@ pub struct OperationPage {
     pub next_cursor: Option<String>,
 }
 
-/// Creates an operation. Sending the same operation again returns the stored one with 200.
-/// Needs a token for every country that covers the new operation's id.
+/// Create an operation.
+///
+/// A new operation starts `planned` or `active`. Sending the same operation again returns the
+/// stored one with 200 and changes nothing; other content under the same id is 409. Needs a token
+/// for every country that covers the new operation's id.
 #[utoipa::path(
     tag = "operations",
     operation_id = "create_operation",
@@ -68,7 +71,10 @@ pub async fn create_operation(
     Ok(versioned(created_or_replayed(created), operation.version, &operation))
 }
 
-/// Lists the operations the token covers, by id, a page at a time.
+/// List operations.
+///
+/// The operations the token covers, by id, a page at a time. Send `next_cursor` back as `cursor`
+/// for the following page.
 #[utoipa::path(
     tag = "operations",
     operation_id = "list_operations",
@@ -97,7 +103,10 @@ pub async fn list_operations(
     Ok(web::Json(OperationPage { items, next_cursor }))
 }
 
-/// Reads an operation, with the countries taking part and the officers they deploy.
+/// Read an operation.
+///
+/// With the countries taking part and the officers they deploy, both computed from the active
+/// units. `ETag` carries the version to send as `If-Match` when changing it.
 #[utoipa::path(
     tag = "operations",
     operation_id = "get_operation",
@@ -121,8 +130,12 @@ pub async fn get_operation(
     Ok(versioned(StatusCode::OK, operation.version, &operation))
 }
 
-/// Changes an operation. Members left out keep their value; `If-Match` guards against
-/// overwriting a change the client has not seen (412 when the version is stale).
+/// Change an operation.
+///
+/// Members left out keep their value. Status moves are planned → active → closed, and closed →
+/// active to reopen; any other move is 409. `If-Match` guards against overwriting a change the
+/// client has not seen (412 when the version is stale). A change that changes nothing keeps the
+/// version.
 #[utoipa::path(
     tag = "operations",
     operation_id = "update_operation",

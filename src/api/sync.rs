@@ -45,9 +45,12 @@ pub struct Digest {
     pub digest: String,
 }
 
+/// Follow the change feed.
+///
 /// Every committed change to the operation's interceptions, units and reported tallies, of the
-/// token's countries, in one sequence. Keep `next` and send it as `after`: polling this way
-/// never misses and never repeats a committed change, however many writers commit at once.
+/// token's countries, in one sequence. Keep `next` and send it as `after`: polling this way never
+/// misses and never repeats a committed change, however many writers commit at once. A record
+/// changed twice between two polls may appear once, at its latest version.
 #[utoipa::path(
     tag = "sync",
     operation_id = "list_changes",
@@ -83,8 +86,11 @@ pub async fn list_changes(
     Ok(web::Json(page))
 }
 
-/// Count and digest of a country's interceptions and versions, so a national system can prove
-/// the hub holds exactly what it sent.
+/// Reconcile a country's interceptions.
+///
+/// The count of the country's live interceptions and a digest of their references and versions
+/// (hex SHA-256 of the lines `external_ref TAB version LF`, sorted bytewise by `external_ref`), so
+/// a national system can prove the hub holds exactly what it sent.
 #[utoipa::path(
     tag = "sync",
     operation_id = "get_sync_digest",

@@ -22,8 +22,11 @@ pub struct Revocation {
     pub revoked_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Issues a token whose scopes, countries, operations and lifetime are each within the caller's
-/// own; anything wider is 403.
+/// Issue a token.
+///
+/// The new token's scopes, countries, operations and lifetime must each be within the caller's own;
+/// anything wider is 403. The answer carries the token once: it is not stored, only its id
+/// (`jti`), so that it can be revoked.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "issue_token",
@@ -65,10 +68,12 @@ pub async fn issue_token(
     }))
 }
 
-/// Revokes a token: every instance refuses it within `revocation_refresh_ms` (1 s by default).
-/// Any token may revoke itself; otherwise the caller needs `tokens:issue` and must cover the
-/// token's countries and operations (every country and operation for a token this service did
-/// not issue). Revoking again is harmless.
+/// Revoke a token.
+///
+/// Every instance refuses it within `revocation_refresh_ms` (1 s by default). Any token may revoke
+/// itself; otherwise the caller needs `tokens:issue` and must cover the token's countries and
+/// operations (every country and operation for a token this service did not issue). Revoking
+/// again is harmless.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "revoke_token",
@@ -129,7 +134,10 @@ pub async fn revoke_token(
     }))
 }
 
-/// The public keys that verify opcoord tokens (JWKS, RFC 7517). Shared secrets are not listed.
+/// Read the public keys that verify tokens.
+///
+/// A JSON Web Key Set (RFC 7517) by `kid`, for anyone who wants to check an opcoord token's
+/// signature. Shared secrets are never listed. No token.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "get_jwks",

@@ -38,8 +38,11 @@ pub struct UnitPage {
     pub next_cursor: Option<String>,
 }
 
-/// Registers a national unit. Units are unique by country and name in an operation, so sending
-/// the same unit again returns the stored one with 200.
+/// Register a national unit.
+///
+/// Units are unique by country and name in an operation, so sending the same unit again returns
+/// the stored one with 200; other content under the same country and name is 409. The operation's
+/// participating countries and officers deployed follow from its active units.
 #[utoipa::path(
     tag = "units",
     operation_id = "create_unit",
@@ -72,7 +75,10 @@ pub async fn create_unit(
     Ok(versioned(created_or_replayed(created), unit.version, &unit))
 }
 
-/// Lists the units of an operation by id, a page at a time: only those of the token's countries.
+/// List the units of an operation.
+///
+/// By id, a page at a time, only those of the token's countries (or one country). Send
+/// `next_cursor` back as `cursor` for the following page.
 #[utoipa::path(
     tag = "units",
     operation_id = "list_units",
@@ -123,7 +129,10 @@ pub async fn list_units(
     Ok(web::Json(UnitPage { items, next_cursor }))
 }
 
-/// Reads one unit.
+/// Read one unit.
+///
+/// `ETag` carries the version to send as `If-Match` when changing it. A unit of a country outside
+/// the token is 403.
 #[utoipa::path(
     tag = "units",
     operation_id = "get_unit",
@@ -151,7 +160,11 @@ pub async fn get_unit(
     Ok(versioned(StatusCode::OK, unit.version, &unit))
 }
 
-/// Changes a unit (its country cannot change). `If-Match` guards against lost updates.
+/// Change a unit.
+///
+/// Members left out keep their value; the country of a unit never changes (422). `If-Match`
+/// guards against lost updates (412 when the version is stale). Units of a closed operation are
+/// frozen (409).
 #[utoipa::path(
     tag = "units",
     operation_id = "update_unit",

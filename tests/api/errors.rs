@@ -119,3 +119,32 @@ db_test!(
         app.get(uri).await.expect_problem(404);
     }
 );
+
+db_test!(
+    async fn problems_come_as_plain_json_when_the_client_prefers_it(db) {
+        let app = TestApp::start(db).await;
+        let missing = |accept: Option<&'static str>| {
+            let request = TestRequest::get().uri("/v1/operations/no-such-op");
+            match accept {
+                Some(accept) => request.insert_header(("accept", accept)),
+                None => request,
+            }
+        };
+        let problem = app.send(missing(None)).await.expect_problem(404);
+        app.send(missing(Some("*/*"))).await.expect_problem(404);
+        app.send(missing(Some("application/problem+json, application/json"))).await.expect_problem(404);
+        for accept in ["application/json", "application/json, */*;q=0.5"] {
+            let plain = app.send(missing(Some(accept))).await.expect(404);
+            assert_eq!(plain.header("content-type").as_deref(), Some("application/json"), "{accept}");
+            assert_eq!(plain.body["type"], problem.body["type"]);
+            assert_eq!(plain.body["status"], 404);
+        }
+        // Answers that are not problems keep their type.
+        let token = app.token("operations:read", &["*"], &["*"]);
+        let reply = app
+            .send_as(Some(&token), TestRequest::get().uri("/v1/operations").insert_header(("accept", "text/html")))
+            .await
+            .expect(200);
+        assert_eq!(reply.header("content-type").as_deref(), Some("application/json"));
+    }
+);
