@@ -148,3 +148,24 @@ db_test!(
         assert_eq!(reply.header("content-type").as_deref(), Some("application/json"));
     }
 );
+
+db_test!(
+    async fn text_with_a_nul_character_is_refused_on_both_backends(db) {
+        // Found from outside by schemathesis on PostgreSQL, which cannot store U+0000 in text:
+        // a PATCH of a unit's name with it was a 500 there and stored on SQLite.
+        let app = TestApp::start(db).await;
+        app.operation("liberterra-iii").await;
+        let unit = app
+            .post("/v1/operations/liberterra-iii/units", json!({"country": "SN", "name": "DGPN", "kind": "national_central_bureau"}))
+            .await
+            .expect(201);
+        let uri = format!("/v1/operations/liberterra-iii/units/{}", unit.body["id"]);
+        let refused = app.patch(&uri, None, json!({"name": "DG\u{0}PN"})).await.expect_problem(422);
+        assert_eq!(refused.pointers(), vec!["/name"]);
+        assert_eq!(app.get(&uri).await.expect(200).body["name"], "DGPN");
+        let op = json!({"id": "op-nul", "name": "x", "description": "\u{0}", "starts_on": "2025-09-01", "ends_on": "2025-09-02"});
+        assert_eq!(app.post("/v1/operations", op).await.expect_problem(422).pointers(), vec!["/description"]);
+        let token = json!({"sub": "a\u{0}", "scope": "operations:read", "countries": ["SN"], "ops": ["liberterra-iii"], "ttl_seconds": 60});
+        assert_eq!(app.post("/v1/tokens", token).await.expect_problem(422).pointers(), vec!["/sub"]);
+    }
+);
