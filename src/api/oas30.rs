@@ -10,7 +10,8 @@
 //! - `propertyNames` with an `enum` → one optional property per name and no others; a bare
 //!   `propertyNames: {type: string}` says nothing a JSON object does not, and goes;
 //! - `const` → a one-value `enum`, `examples` → `example`, numeric `exclusiveMinimum`/`Maximum` →
-//!   the 3.0 boolean form;
+//!   the 3.0 boolean form; a string's `contentEncoding: base64` → `format: byte`, and its
+//!   `contentMediaType` (raw content, such as an uploaded file) → `format: binary`;
 //! - HTTP bearer requirements list no scopes (3.0 allows scopes for OAuth2 and OpenID Connect
 //!   only): the scopes an operation needs move to `x-required-scopes`;
 //! - `info.license.identifier` (3.1 only) goes; the license keeps its name.
@@ -211,8 +212,16 @@ fn lower_property_names(object: &mut Map<String, Value>) {
     }
 }
 
-/// `const`, `examples` and numeric exclusive bounds in their 3.0 spelling.
+/// `const`, `examples`, numeric exclusive bounds and string contents in their 3.0 spelling.
 fn lower_keywords(object: &mut Map<String, Value>) {
+    let encoding = object.remove("contentEncoding");
+    if object.remove("contentMediaType").is_some() || encoding.is_some() {
+        let format = match encoding.as_ref().and_then(Value::as_str) {
+            Some("base64") => "byte",
+            _ => "binary",
+        };
+        object.entry("format").or_insert_with(|| json!(format));
+    }
     if let Some(value) = object.remove("const") {
         object.insert("enum".into(), json!([value]));
     }
@@ -287,6 +296,14 @@ mod tests {
         assert_eq!(
             lowered(json!({"const": 3, "examples": [1, 2], "exclusiveMinimum": 0})),
             json!({"enum": [3], "example": 1, "minimum": 0, "exclusiveMinimum": true})
+        );
+        assert_eq!(
+            lowered(json!({"type": "string", "contentMediaType": "application/octet-stream"})),
+            json!({"type": "string", "format": "binary"})
+        );
+        assert_eq!(
+            lowered(json!({"type": "string", "contentEncoding": "base64"})),
+            json!({"type": "string", "format": "byte"})
         );
         let mut document = json!({
             "openapi": "3.1.0",
