@@ -20,7 +20,7 @@ if [ "$(cat "$ts/.stamp" 2>/dev/null)" != "$stamp" ]; then
   mkdir -p "$ts"
   cp tests/clients/typescript/{package.json,tsconfig.json,scenario.ts} "$ts/"
   ln -s "$tools/node_modules" "$ts/node_modules"
-  (cd "$ts" && node_modules/.bin/openapi-typescript "$root/openapi/openapi.json" -o opcoord.d.ts --silent \
+  (cd "$ts" && REDOCLY_TELEMETRY=off node_modules/.bin/openapi-typescript "$root/openapi/openapi.json" -o opcoord.d.ts \
     && node_modules/.bin/tsc -p tsconfig.json)
   echo "$stamp" > "$ts/.stamp"
 fi
