@@ -66,20 +66,21 @@ impl AppState {
     }
 }
 
-/// The OpenAPI document, built from the same routes the server serves.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
+/// The OpenAPI document as published (see [`api::document`]), built from the same routes the
+/// server serves.
+pub fn openapi() -> Result<serde_json::Value> {
+    let collected = App::new()
         .into_utoipa_app()
         .openapi(api::ApiDoc::openapi())
         .configure(api::routes)
         .split_for_parts()
-        .1
+        .1;
+    api::document::publish(collected).map_err(|e| Error::internal(format!("cannot build the OpenAPI document: {e}")))
 }
 
 /// The OpenAPI document as the pretty JSON committed in `openapi/openapi.json`.
 pub fn openapi_json() -> Result<String> {
-    openapi()
-        .to_pretty_json()
+    serde_json::to_string_pretty(&openapi()?)
         .map(|json| json + "\n")
         .map_err(|e| Error::internal(format!("cannot write the OpenAPI document: {e}")))
 }
@@ -113,9 +114,17 @@ pub fn app(
         .openapi(api::ApiDoc::openapi())
         .configure(api::routes)
         .split_for_parts();
-    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+    let document = api::document::publish(spec).unwrap_or_else(|e| {
+        log::error!("cannot build the OpenAPI document: {e}");
+        serde_json::Value::Null
+    });
+    let swagger = SwaggerUi::new("/docs/{_:.*}")
+        .external_url_unchecked("/openapi.json", document)
+        .config(utoipa_swagger_ui::Config::default().show_extensions(true));
+    app.service(swagger)
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(no_route))
+        .wrap(actix_web::middleware::from_fn(api::negotiate::problem_media_type))
         .wrap(actix_web::middleware::from_fn(observe::observe))
 }
 

@@ -33,9 +33,12 @@ pub struct AuditPage {
     pub next: i64,
 }
 
-/// The operation's audit entries of the token's countries (and those of the operation
-/// itself): every write with the token (`sub`, `jti`) that made it, the SHA-256 of what was
-/// stored, and the hash chain (`prev_hash`, `hash`) that `opcoord audit verify` checks.
+/// Read the audit trail of an operation.
+///
+/// Entries of the token's countries and of the operation itself, by `seq`, a page at a time:
+/// every write with the token (`sub`, `jti`) that made it, the SHA-256 of what was stored, and the
+/// hash chain (`prev_hash`, `hash`) that `opcoord audit verify` checks. Send `next` back as
+/// `after` for the following page; a page shorter than `limit` is the end for now.
 #[utoipa::path(
     tag = "audit",
     operation_id = "list_audit_entries",
@@ -43,11 +46,7 @@ pub struct AuditPage {
     params(("op" = String, Path, description = "Operation id"), AuditQuery),
     responses(
         (status = 200, description = "One page of entries", body = AuditPage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/audit")]

@@ -15,7 +15,11 @@ pub struct Health {
     pub status: String,
 }
 
-/// Liveness: the process is up and serving HTTP. Touches no database.
+/// Liveness probe.
+///
+/// Answers 200 while the process is up and serving HTTP. It touches no database, so an
+/// orchestrator restarts the process only when the process itself is stuck, never because the
+/// database is slow. No token.
 #[utoipa::path(
     tag = "health",
     operation_id = "get_health",
@@ -28,7 +32,10 @@ pub async fn healthz() -> web::Json<Health> {
     })
 }
 
-/// Readiness: the database answers and every migration has been applied.
+/// Readiness probe.
+///
+/// Answers 200 when the database answers and every migration has been applied, else 503 with
+/// `Retry-After`: a load balancer sends traffic only to instances that can serve it. No token.
 #[utoipa::path(
     tag = "health",
     operation_id = "get_readiness",
@@ -48,9 +55,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>> {
     }))
 }
 
-/// Prometheus metrics: requests by route template, method and status, latency histograms,
-/// database pool connections in use and idle, interceptions ingested by result. No token:
-/// it holds counts of requests, never data.
+/// Prometheus metrics.
+///
+/// Requests by route template, method and status, latency histograms, database pool connections
+/// in use and idle, and interceptions ingested by result, in Prometheus text format. No token: it
+/// holds counts of requests, never data.
 #[utoipa::path(
     tag = "health",
     operation_id = "get_metrics",

@@ -127,9 +127,13 @@ fn key_of(country: &str, external_ref: &str) -> Result<(String, String)> {
     Ok((country, external_ref.to_string()))
 }
 
-/// Stores one interception under its national reference: 201 when new, 200 when changed (a
-/// new version) or when the same content was already there (`"result": "unchanged"`, no new
-/// version). A retracted interception sent again is revived.
+/// Store one interception under its national reference.
+///
+/// Answers 201 when the reference is new, 200 with a new version when the content changed, and 200
+/// with `"result": "unchanged"` (no new version, nothing counted twice) when the same content was
+/// already stored, so a national system can resend freely. A retracted interception sent again is
+/// revived. `If-Match` with a stale version is 412; `Idempotency-Key` replays the first answer of a
+/// retried request. The operation must be `active` (else 409).
 #[utoipa::path(
     tag = "interceptions",
     operation_id = "put_interception",
@@ -147,17 +151,7 @@ fn key_of(country: &str, external_ref: &str) -> Result<(String, String)> {
             headers(("ETag" = String, description = "The version"))),
         (status = 200, description = "Stored as a new version, or unchanged", body = Interception,
             headers(("ETag" = String, description = "The version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::VersionedWriteErrors,
     )
 )]
 #[put("/operations/{op}/interceptions/{country}/{external_ref}")]
@@ -203,9 +197,13 @@ pub async fn put_interception(
     .await
 }
 
-/// Pushes up to 1,000 interceptions in one transaction. Each item stands alone (a bad one is
-/// reported and the rest stored) unless `atomic=true`, where one bad item stores nothing and
-/// the answer is the problem of every bad item.
+/// Push a batch of up to 1,000 interceptions.
+///
+/// One transaction. Each item stands alone: a bad one is reported with its problem (pointers from
+/// the request root, such as `/items/3/migrants/children`) and the others are stored. With
+/// `atomic=true`, one bad item stores nothing and the answer is one problem naming every failing
+/// field. The answer lists a result per item in request order and a summary of how many were
+/// created, updated, unchanged and rejected.
 #[utoipa::path(
     tag = "interceptions",
     operation_id = "push_interceptions",
@@ -218,16 +216,7 @@ pub async fn put_interception(
     ),
     responses(
         (status = 200, description = "Per-item results in request order, and a summary", body = BatchResponse),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::WriteErrors,
     )
 )]
 #[post("/operations/{op}/interceptions/batch")]
@@ -385,7 +374,11 @@ fn atomic_failure(refused: Vec<(usize, Error)>) -> Error {
     Error::Validation(errors)
 }
 
-/// Lists interceptions of the token's countries, by id, a page at a time.
+/// List interceptions.
+///
+/// The interceptions of the token's countries, by id, a page at a time, optionally only one
+/// country, one kind, or a time window. Retracted ones (tombstones) are left out unless
+/// `include_deleted=true`. Send `next_cursor` back as `cursor` for the following page.
 #[utoipa::path(
     tag = "interceptions",
     operation_id = "list_interceptions",
@@ -393,11 +386,7 @@ fn atomic_failure(refused: Vec<(usize, Error)>) -> Error {
     params(("op" = String, Path, description = "Operation id"), ListInterceptionsQuery),
     responses(
         (status = 200, description = "One page of interceptions", body = InterceptionPage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/interceptions")]
@@ -452,7 +441,10 @@ pub async fn list_interceptions(
     Ok(web::Json(InterceptionPage { items, next_cursor }))
 }
 
-/// Reads one interception by its national reference (a retracted one too, with `deleted: true`).
+/// Read one interception.
+///
+/// Found by the reporting country and the national system's own reference. A retracted one is
+/// returned too, with `deleted: true`. `ETag` carries the version to send as `If-Match`.
 #[utoipa::path(
     tag = "interceptions",
     operation_id = "get_interception",
@@ -465,11 +457,7 @@ pub async fn list_interceptions(
     responses(
         (status = 200, description = "The interception", body = Interception,
             headers(("ETag" = String, description = "The version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/interceptions/{country}/{external_ref}")]
@@ -489,8 +477,11 @@ pub async fn get_interception(
     Ok(versioned(StatusCode::OK, interception.version, &interception))
 }
 
-/// Retracts an interception: it stays as a tombstone (`deleted: true`, a new version), leaves
-/// every total and appears in the change feed. Sending it again with PUT revives it.
+/// Retract an interception.
+///
+/// It stays as a tombstone (`deleted: true`, a new version), leaves every total and appears in the
+/// change feed as a delete. Retracting again is `unchanged`; sending it again with PUT revives it.
+/// `If-Match` with a stale version is 412.
 #[utoipa::path(
     tag = "interceptions",
     operation_id = "retract_interception",
@@ -505,14 +496,7 @@ pub async fn get_interception(
     responses(
         (status = 200, description = "The tombstone (`result` is `unchanged` if it was already retracted)", body = Interception,
             headers(("ETag" = String, description = "The version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::RetractErrors,
     )
 )]
 #[delete("/operations/{op}/interceptions/{country}/{external_ref}")]

@@ -2,11 +2,14 @@
 
 pub mod audit;
 pub mod cache;
+pub mod document;
 pub mod extract;
 pub mod health;
 pub mod idempotent;
 pub mod intake;
 pub mod interceptions;
+pub mod negotiate;
+mod oas30;
 pub mod operations;
 pub mod problems;
 pub mod public;
@@ -30,8 +33,12 @@ use crate::error::{FieldError, Problem};
         description = "Coordination hub of a multi-country law-enforcement operation against human trafficking and \
             migrant smuggling. National systems push their results; coordination units read the totals. \
             The API stores counts and categories only, never personal data of victims or suspects. \
-            Errors are RFC 9457 problem details (`application/problem+json`)."
+            Errors are RFC 9457 problem details (`application/problem+json`, or `application/json` when the \
+            request's `Accept` prefers it).",
+        contact(name = "opcoord maintainers"),
+        license(name = "Apache-2.0", url = "https://www.apache.org/licenses/LICENSE-2.0")
     ),
+    servers((url = "/", description = "The instance that serves this document")),
     modifiers(&BearerScheme),
     tags(
         (name = "tokens", description = "Access tokens: issue, revoke, and the public keys that verify them"),
@@ -45,7 +52,7 @@ use crate::error::{FieldError, Problem};
         (name = "health", description = "Probes for orchestrators"),
     ),
     components(
-        schemas(Problem, FieldError, tallies::GroupBy, crate::domain::metric::Metric, crate::domain::metric::Dimension),
+        schemas(Problem, FieldError, tallies::GroupBy, crate::domain::metric::Metric),
         responses(
             problems::BadRequest,
             problems::Unauthorized,
@@ -63,7 +70,8 @@ use crate::error::{FieldError, Problem};
 )]
 pub struct ApiDoc;
 
-/// Adds the bearer (JWT) scheme that every `/v1` operation names with the scope it needs.
+/// Adds the bearer (JWT) scheme that every `/v1` operation names, with the scope it needs
+/// (published as `x-required-scopes`: see [`oas30`]).
 struct BearerScheme;
 
 impl Modify for BearerScheme {
@@ -76,9 +84,9 @@ impl Modify for BearerScheme {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "An opcoord access token (JWT, typ at+jwt, EdDSA). The requirement of each operation \
-                         lists the scope it needs; the token must also cover the operation and the \
-                         country of every object touched.",
+                        "An opcoord access token (JWT, typ at+jwt, EdDSA), sent as `Authorization: Bearer`. \
+                         Each operation names the scope it needs in `x-required-scopes`; the token must also \
+                         cover the operation and the country of every object touched.",
                     ))
                     .build(),
             ),

@@ -35,8 +35,11 @@ pub struct OperationPage {
     pub next_cursor: Option<String>,
 }
 
-/// Creates an operation. Sending the same operation again returns the stored one with 200.
-/// Needs a token for every country that covers the new operation's id.
+/// Create an operation.
+///
+/// A new operation starts `planned` or `active`. Sending the same operation again returns the
+/// stored one with 200 and changes nothing; other content under the same id is 409. Needs a token
+/// for every country that covers the new operation's id.
 #[utoipa::path(
     tag = "operations",
     operation_id = "create_operation",
@@ -47,15 +50,7 @@ pub struct OperationPage {
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
         (status = 200, description = "The same operation already existed: nothing changed", body = Operation,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 409, response = super::problems::Conflict),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::CreateErrors,
     )
 )]
 #[post("/operations")]
@@ -86,7 +81,10 @@ pub async fn create_operation(state: web::Data<AppState>, caller: Caller, body: 
     Ok(versioned(created_or_replayed(created), operation.version, &operation))
 }
 
-/// Lists the operations the token covers, by id, a page at a time.
+/// List operations.
+///
+/// The operations the token covers, by id, a page at a time. Send `next_cursor` back as `cursor`
+/// for the following page.
 #[utoipa::path(
     tag = "operations",
     operation_id = "list_operations",
@@ -94,10 +92,7 @@ pub async fn create_operation(state: web::Data<AppState>, caller: Caller, body: 
     params(ListOperationsQuery),
     responses(
         (status = 200, description = "One page of operations", body = OperationPage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ListErrors,
     )
 )]
 #[get("/operations")]
@@ -119,7 +114,10 @@ pub async fn list_operations(
     Ok(web::Json(OperationPage { items, next_cursor }))
 }
 
-/// Reads an operation, with the countries taking part and the officers they deploy.
+/// Read an operation.
+///
+/// With the countries taking part and the officers they deploy, both computed from the active
+/// units. `ETag` carries the version to send as `If-Match` when changing it.
 #[utoipa::path(
     tag = "operations",
     operation_id = "get_operation",
@@ -128,10 +126,7 @@ pub async fn list_operations(
     responses(
         (status = 200, description = "The operation", body = Operation,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 404, response = super::problems::NotFound),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ReadErrors,
     )
 )]
 #[get("/operations/{op}")]
@@ -146,8 +141,12 @@ pub async fn get_operation(
     Ok(versioned(StatusCode::OK, operation.version, &operation))
 }
 
-/// Changes an operation. Members left out keep their value; `If-Match` guards against
-/// overwriting a change the client has not seen (412 when the version is stale).
+/// Change an operation.
+///
+/// Members left out keep their value. Status moves are planned → active → closed, and closed →
+/// active to reopen; any other move is 409. `If-Match` guards against overwriting a change the
+/// client has not seen (412 when the version is stale). A change that changes nothing keeps the
+/// version.
 #[utoipa::path(
     tag = "operations",
     operation_id = "update_operation",
@@ -160,17 +159,7 @@ pub async fn get_operation(
     responses(
         (status = 200, description = "The operation after the change (unchanged when the patch changes nothing)", body = Operation,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::VersionedWriteErrors,
     )
 )]
 #[patch("/operations/{op}")]

@@ -26,19 +26,19 @@ pub struct PublicQuery {
     pub group_by: Option<GroupBy>,
 }
 
-/// Totals of a public operation, per metric, per country and by breakdown, with every figure
-/// below the operation's `suppression_threshold` withheld (null), and the next smallest too
-/// where a lone withheld figure could be recovered by subtraction. No token needed; an
-/// operation that is not public answers 404, as one that does not exist.
+/// Read the publishable totals of a public operation.
+///
+/// Per metric, per country and by one breakdown over the whole operation, with every figure below
+/// the operation's `suppression_threshold` withheld (null), and the next smallest too where a lone
+/// withheld figure could be recovered by subtraction. No token needed; an operation that is not
+/// public answers 404, as one that does not exist.
 #[utoipa::path(
     tag = "public",
     operation_id = "get_public_tallies",
     params(("op" = String, Path, description = "Operation id"), PublicQuery),
     responses(
         (status = 200, description = "The publishable totals", body = PublicTallies),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::PublicReadErrors,
     )
 )]
 #[get("/public/operations/{op}/tallies")]

@@ -45,9 +45,12 @@ pub struct Digest {
     pub digest: String,
 }
 
+/// Follow the change feed.
+///
 /// Every committed change to the operation's interceptions, units and reported tallies, of the
-/// token's countries, in one sequence. Keep `next` and send it as `after`: polling this way
-/// never misses and never repeats a committed change, however many writers commit at once.
+/// token's countries, in one sequence. Keep `next` and send it as `after`: polling this way never
+/// misses and never repeats a committed change, however many writers commit at once. A record
+/// changed twice between two polls may appear once, at its latest version.
 #[utoipa::path(
     tag = "sync",
     operation_id = "list_changes",
@@ -55,11 +58,7 @@ pub struct Digest {
     params(("op" = String, Path, description = "Operation id"), ChangesQuery),
     responses(
         (status = 200, description = "The next changes", body = ChangePage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/changes")]
@@ -90,8 +89,11 @@ pub async fn list_changes(
     Ok(web::Json(page))
 }
 
-/// Count and digest of a country's interceptions and versions, so a national system can prove
-/// the hub holds exactly what it sent.
+/// Reconcile a country's interceptions.
+///
+/// The count of the country's live interceptions and a digest of their references and versions
+/// (hex SHA-256 of the lines `external_ref TAB version LF`, sorted bytewise by `external_ref`), so
+/// a national system can prove the hub holds exactly what it sent.
 #[utoipa::path(
     tag = "sync",
     operation_id = "get_sync_digest",
@@ -99,11 +101,7 @@ pub async fn list_changes(
     params(("op" = String, Path, description = "Operation id"), DigestQuery),
     responses(
         (status = 200, description = "Count and digest", body = Digest),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/sync/digest")]

@@ -112,10 +112,12 @@ pub struct ReportingStatus {
     pub late: Vec<String>,
 }
 
-/// Totals per country and metric: the figure that stands (a country's stated figure where
-/// there is one, else the one derived from its records), both figures beside it, breakdowns,
-/// totals over the countries, and the change-feed position they are current as of. Reads
-/// maintained cells only, never the records. `Accept: text/csv` gives the same rows as CSV.
+/// Read the totals of an operation.
+///
+/// Per country and metric: the figure that stands (a country's stated figure where there is one,
+/// else the one derived from its records), both figures beside it, breakdowns, totals over the
+/// countries, and the change-feed position they are current as of. Reads maintained cells only,
+/// never the records. `Accept: text/csv` gives the same rows as CSV.
 #[utoipa::path(
     tag = "tallies",
     operation_id = "get_tallies",
@@ -124,11 +126,7 @@ pub struct ReportingStatus {
     responses(
         (status = 200, description = "The tallies (JSON, or CSV when asked with Accept: text/csv)",
             content((TallyReport = "application/json"), (String = "text/csv"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/tallies")]
@@ -200,8 +198,11 @@ pub async fn get_tallies(
     Ok(respond(body))
 }
 
-/// States a country's figure for a metric outright: versioned, idempotent (the same figure
-/// again is `unchanged`), with history. It stands in the totals instead of the derived one.
+/// State a country's figure for a metric.
+///
+/// For counts a country keeps no incident records for. The figure is versioned, with history, and
+/// idempotent (the same figure again is `unchanged`); it stands in the totals instead of the one
+/// derived from records, which stays visible beside it. `If-Match` with a stale version is 412.
 #[utoipa::path(
     tag = "tallies",
     operation_id = "put_reported_tally",
@@ -219,17 +220,7 @@ pub async fn get_tallies(
             headers(("ETag" = String, description = "The version"))),
         (status = 200, description = "A new version, or unchanged", body = ReportedTally,
             headers(("ETag" = String, description = "The version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::VersionedWriteErrors,
     )
 )]
 #[put("/operations/{op}/tallies/{country}/{metric}")]
@@ -266,7 +257,10 @@ pub async fn put_reported_tally(
     .await
 }
 
-/// A country's stated figure for a metric, with every earlier version.
+/// Read a country's stated figure for a metric.
+///
+/// The current figure and every earlier version, newest first. 404 when the country has stated no
+/// figure for this metric.
 #[utoipa::path(
     tag = "tallies",
     operation_id = "get_reported_tally",
@@ -279,11 +273,7 @@ pub async fn put_reported_tally(
     responses(
         (status = 200, description = "The current figure and its history", body = ReportedTallyHistory,
             headers(("ETag" = String, description = "The current version"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/tallies/{country}/{metric}")]
@@ -311,7 +301,9 @@ pub async fn get_reported_tally(
         .json(ReportedTallyHistory { current, history }))
 }
 
-/// Per country taking part (or having reported), when it last reported and what, and which
+/// Read who has reported.
+///
+/// Per country taking part (or having reported): when it last reported and what. Also which
 /// countries have sent nothing in the last 24 hours. Only the token's countries are shown.
 #[utoipa::path(
     tag = "tallies",
@@ -320,10 +312,7 @@ pub async fn get_reported_tally(
     params(("op" = String, Path, description = "Operation id")),
     responses(
         (status = 200, description = "Reporting status", body = ReportingStatus),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ReadErrors,
     )
 )]
 #[get("/operations/{op}/reporting")]

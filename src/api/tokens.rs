@@ -77,8 +77,11 @@ pub struct TokenPage {
     pub next_cursor: Option<String>,
 }
 
-/// Issues a token whose scopes, countries, operations and lifetime are each within the caller's
-/// own; anything wider is 403.
+/// Issue a token.
+///
+/// The new token's scopes, countries, operations and lifetime must each be within the caller's own;
+/// anything wider is 403. The answer carries the token once: it is not stored, only its id
+/// (`jti`), so that it can be revoked.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "issue_token",
@@ -86,15 +89,7 @@ pub struct TokenPage {
     security(("bearer" = ["tokens:issue"])),
     responses(
         (status = 201, description = "The token was issued", body = IssuedToken),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 409, response = super::problems::Conflict),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::CreateErrors,
     )
 )]
 #[post("/tokens")]
@@ -126,12 +121,14 @@ pub async fn issue_token(state: web::Data<AppState>, caller: Caller, body: Body)
     }))
 }
 
-/// Revokes a token and, in the same transaction, every token issued below it (by it, by those,
-/// ...). Every instance refuses them at once on PostgreSQL, within `revocation_refresh_ms` on
-/// SQLite. Any token may revoke itself; otherwise the caller needs `tokens:issue` and must
-/// cover the token's countries and operations (every country and operation for a token this
-/// service did not issue); a token beyond that answers 404, as one that does not exist.
-/// Revoking again is harmless.
+/// Revoke a token and every token issued below it.
+///
+/// In the same transaction, every token issued below it (by it, by those, ...) is revoked too.
+/// Every instance refuses them at once on PostgreSQL (the revocation is pushed to them), within
+/// `revocation_refresh_ms` on SQLite. Any token may revoke itself; otherwise the caller needs
+/// `tokens:issue` and must cover the token's countries and operations (every country and
+/// operation for a token this service did not issue); a token beyond that answers 404, as one
+/// that does not exist. Revoking again is harmless.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "revoke_token",
@@ -139,10 +136,7 @@ pub async fn issue_token(state: web::Data<AppState>, caller: Caller, body: Body)
     security(("bearer" = ["tokens:issue"])),
     responses(
         (status = 200, description = "The token is revoked", body = Revocation),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ReadErrors,
     )
 )]
 #[post("/tokens/{jti}/revoke")]
@@ -192,7 +186,9 @@ pub async fn revoke_token(
     }))
 }
 
-/// Lists the tokens issued by one token (`issued_by=<jti>`) or by any token of one `sub`
+/// List the tokens issued by a token or a `sub`.
+///
+/// The tokens issued by one token (`issued_by=<jti>`) or by any token of one `sub`
 /// (`issuer_sub=<sub>`), with when each was revoked: to see what a token handed on before
 /// revoking it, or what a revocation took with it. Only tokens within the caller's countries
 /// and operations are listed.
@@ -203,10 +199,7 @@ pub async fn revoke_token(
     security(("bearer" = ["tokens:issue"])),
     responses(
         (status = 200, description = "One page of issued tokens", body = TokenPage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ListErrors,
     )
 )]
 #[get("/tokens")]
@@ -264,7 +257,10 @@ pub async fn list_tokens(
     Ok(web::Json(TokenPage { items, next_cursor }))
 }
 
-/// The public keys that verify opcoord tokens (JWKS, RFC 7517). Shared secrets are not listed.
+/// Read the public keys that verify tokens.
+///
+/// A JSON Web Key Set (RFC 7517) by `kid`, for anyone who wants to check an opcoord token's
+/// signature. Shared secrets are never listed. No token.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "get_jwks",

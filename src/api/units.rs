@@ -38,8 +38,11 @@ pub struct UnitPage {
     pub next_cursor: Option<String>,
 }
 
-/// Registers a national unit. Units are unique by country and name in an operation, so sending
-/// the same unit again returns the stored one with 200.
+/// Register a national unit.
+///
+/// Units are unique by country and name in an operation, so sending the same unit again returns
+/// the stored one with 200; other content under the same country and name is 409. The operation's
+/// participating countries and officers deployed follow from its active units.
 #[utoipa::path(
     tag = "units",
     operation_id = "create_unit",
@@ -51,16 +54,7 @@ pub struct UnitPage {
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
         (status = 200, description = "The same unit already existed: nothing changed", body = Unit,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::WriteErrors,
     )
 )]
 #[post("/operations/{op}/units")]
@@ -87,7 +81,10 @@ pub async fn create_unit(
     Ok(versioned(created_or_replayed(created), unit.version, &unit))
 }
 
-/// Lists the units of an operation by id, a page at a time: only those of the token's countries.
+/// List the units of an operation.
+///
+/// By id, a page at a time, only those of the token's countries (or one country). Send
+/// `next_cursor` back as `cursor` for the following page.
 #[utoipa::path(
     tag = "units",
     operation_id = "list_units",
@@ -95,11 +92,7 @@ pub async fn create_unit(
     params(("op" = String, Path, description = "Operation id"), ListUnitsQuery),
     responses(
         (status = 200, description = "One page of units", body = UnitPage),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::QueryErrors,
     )
 )]
 #[get("/operations/{op}/units")]
@@ -143,7 +136,10 @@ pub async fn list_units(
     Ok(web::Json(UnitPage { items, next_cursor }))
 }
 
-/// Reads one unit.
+/// Read one unit.
+///
+/// `ETag` carries the version to send as `If-Match` when changing it. A unit of a country outside
+/// the token is 403.
 #[utoipa::path(
     tag = "units",
     operation_id = "get_unit",
@@ -152,10 +148,7 @@ pub async fn list_units(
     responses(
         (status = 200, description = "The unit", body = Unit,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 404, response = super::problems::NotFound),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::ReadErrors,
     )
 )]
 #[get("/operations/{op}/units/{id}")]
@@ -170,7 +163,11 @@ pub async fn get_unit(
     Ok(versioned(StatusCode::OK, unit.version, &unit))
 }
 
-/// Changes a unit (its country cannot change). `If-Match` guards against lost updates.
+/// Change a unit.
+///
+/// Members left out keep their value; the country of a unit never changes (422). `If-Match`
+/// guards against lost updates (412 when the version is stale). Units of a closed operation are
+/// frozen (409).
 #[utoipa::path(
     tag = "units",
     operation_id = "update_unit",
@@ -184,17 +181,7 @@ pub async fn get_unit(
     responses(
         (status = 200, description = "The unit after the change (unchanged when the patch changes nothing)", body = Unit,
             headers(("ETag" = String, description = "The version, as a strong entity tag"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 408, response = super::problems::RequestTimeout),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden),
-        (status = 503, response = super::problems::Unavailable),
+        super::problems::VersionedWriteErrors,
     )
 )]
 #[patch("/operations/{op}/units/{id}")]

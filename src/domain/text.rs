@@ -16,8 +16,12 @@ pub fn required(value: &str, max: usize, pointer: &str, errors: &mut Vec<FieldEr
     bounded(value, max, pointer, errors);
 }
 
-/// Requires `value` to be at most `max` characters.
+/// Requires `value` to be at most `max` characters, without the NUL character (PostgreSQL
+/// cannot store it in text, and no name or note needs it: refused on both backends alike).
 pub fn bounded(value: &str, max: usize, pointer: &str, errors: &mut Vec<FieldError>) {
+    if value.contains('\0') {
+        errors.push(FieldError::at(pointer, "must not contain the NUL character (U+0000)"));
+    }
     let chars = value.chars().count();
     if chars > max {
         errors.push(FieldError::at(
@@ -38,7 +42,19 @@ pub fn is_slug(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_slug;
+    use super::{bounded, is_slug, required};
+
+    #[test]
+    fn text_without_nul() {
+        let mut errors = Vec::new();
+        bounded("Mbour", 10, "/place", &mut errors);
+        required("DGPN\tDakar", 20, "/name", &mut errors);
+        assert!(errors.is_empty());
+        bounded("a\0b", 10, "/place", &mut errors);
+        required("\0", 10, "/name", &mut errors);
+        let pointers: Vec<_> = errors.iter().map(|e| e.pointer.clone()).collect();
+        assert_eq!(pointers, vec![Some("/place".to_string()), Some("/name".to_string())]);
+    }
 
     #[test]
     fn slugs() {

@@ -8,6 +8,7 @@ mod common;
 
 mod audit;
 mod authorization;
+mod changelog;
 mod demo;
 mod errors;
 mod files;

@@ -320,21 +320,23 @@ db_test!(
 );
 
 /// Every operation of the spec that declares a security requirement refuses a request without
-/// a token, so no endpoint is open by omission.
+/// a token, so no endpoint is open by omission; every one declared open (`security: []`) answers
+/// without one.
 #[actix_web::test]
 async fn no_endpoint_is_open_without_a_token() {
     let app = TestApp::start(crate::common::TestDb::Sqlite).await;
     let spec: Value = serde_json::from_str(&opcoord::openapi_json().expect("spec")).expect("json");
-    let mut checked = 0;
+    let (mut checked, mut open) = (0, 0);
     for (path, item) in spec["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("item") {
             let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
             if path.starts_with("/v1/") && !path.starts_with("/v1/public/") {
                 assert!(secured, "{method} {path} declares no security requirement");
             }
-            if !secured {
-                continue;
-            }
+            assert!(
+                operation["security"].is_array(),
+                "{method} {path} states no security: open operations say so with `security: []`"
+            );
             let uri = path
                 .replace("{op}", "liberterra-iii")
                 .replace("{id}", "1")
@@ -344,11 +346,22 @@ async fn no_endpoint_is_open_without_a_token() {
                 .uri(&uri)
                 .set_json(json!({}));
             let reply = app.send_as(None, request).await;
-            assert_eq!(reply.status.as_u16(), 401, "{method} {path}: {}", reply.body);
-            checked += 1;
+            if secured {
+                assert_eq!(reply.status.as_u16(), 401, "{method} {path}: {}", reply.body);
+                checked += 1;
+            } else {
+                assert_ne!(
+                    reply.status.as_u16(),
+                    401,
+                    "{method} {path} is declared open: {}",
+                    reply.body
+                );
+                open += 1;
+            }
         }
     }
     assert!(checked >= 10, "only {checked} secured operations");
+    assert!(open >= 4, "only {open} open operations");
 }
 
 db_test!(
@@ -361,10 +374,18 @@ db_test!(
             .args(["--countries", "gb", "--ops", "liberterra-iii", "--ttl", "1h"])
             .env("OPCOORD_DATA_DIR", &app.settings.data_dir)
             .env("DATABASE_URL", &app.settings.database_url)
+            .env("RUST_LOG", "debug")
             .output()
             .expect("run opcoord");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let token = String::from_utf8(output.stdout).expect("utf-8").trim().to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        // The token alone on stdout, so that `TOKEN=$(opcoord token issue ...)` works; what is
+        // said to people (the jti, the expiry, any log line) goes to stderr.
+        let stdout = String::from_utf8(output.stdout).expect("utf-8");
+        let token = stdout.strip_suffix('\n').expect("one line").to_string();
+        assert!(!token.contains(char::is_whitespace), "stdout holds more than the token: {stdout:?}");
+        assert_eq!(token.split('.').count(), 3, "stdout is not a JWT: {stdout:?}");
+        assert!(stderr.contains("for gb-sync expires"), "{stderr}");
         app.get_as(&token, "/v1/operations/liberterra-iii").await.expect(200);
         app.get_as(&token, "/v1/operations/other-op").await.expect_problem(403);
         let bad = std::process::Command::new(env!("CARGO_BIN_EXE_opcoord"))

@@ -8,13 +8,13 @@ Usage: python3 client_scenario.py BASE_URL SECRETARIAT_TOKEN (the generated pack
 import sys
 
 from opcoord_client import AuthenticatedClient
-from opcoord_client.api.interceptions import push_interceptions
+from opcoord_client.api.interceptions import push_interceptions, put_interception
 from opcoord_client.api.operations import create_operation, get_operation
 from opcoord_client.api.sync import list_changes
 from opcoord_client.api.tallies import get_tallies
 from opcoord_client.api.tokens import issue_token
 from opcoord_client.api.units import create_unit
-from opcoord_client.models import BatchRequest, Metric, NewOperation, NewToken, NewUnit
+from opcoord_client.models import BatchRequest, InterceptionInput, Metric, NewOperation, NewToken, NewUnit, Problem
 
 OP = "client-scenario"
 checks = 0
@@ -55,6 +55,14 @@ def main(base_url, token):
     expect("push a batch", pushed is not None and pushed.summary.created + pushed.summary.unchanged == 3, pushed)
     again = push_interceptions.sync(OP, client=national, body=BatchRequest.from_dict({"items": items}))
     expect("replay is unchanged", again.summary.unchanged == 3 and again.summary.created == 0)
+
+    # More children than migrants: a 422 problem with a JSON pointer to the failing member, and
+    # nothing stored (the change feed below holds only the three good records).
+    refused = put_interception.sync_detailed(OP, "SN", "CLIENT-BAD", client=national, body=InterceptionInput.from_dict({
+        "kind": "sea_departure", "occurred_at": "2025-09-12T05:40:00Z", "migrants": {"total": 3, "children": 5}}))
+    expect("a 422 problem", refused.status_code == 422 and isinstance(refused.parsed, Problem), refused.content)
+    pointers = [error.pointer for error in refused.parsed.errors]
+    expect("its pointers", refused.parsed.status == 422 and "/migrants/children" in pointers, pointers)
 
     report = get_tallies.sync(OP, client=national, metric=Metric.MIGRANTS_DETECTED)
     expect("totals", report.totals[0].value == 303, report.totals)

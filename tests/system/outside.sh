@@ -4,7 +4,10 @@
 #    operation of the committed openapi/openapi.json for server errors and for status codes,
 #    content types and bodies that the document does not declare;
 # 2. a client generated from the same document by openapi-python-client, driven through a real
-#    scenario (tests/system/client_scenario.py) with no hand-written HTTP.
+#    scenario (tests/system/client_scenario.py) with no hand-written HTTP;
+# 3. the same scenario with a TypeScript client (openapi-typescript + openapi-fetch, tsc --strict)
+#    and a Rust client (progenitor), generated from the same document (tests/clients: built once,
+#    reused while the document and the scenarios are unchanged).
 # Usage: tests/system/outside.sh [DATABASE_URL] (default: a SQLite file in a temporary folder).
 # Exits non-zero on any failure.
 set -euo pipefail
@@ -51,6 +54,8 @@ if grep -qi "warning\|error" "$work/generate.log"; then
   status=1
 fi
 PYTHONPATH="$work/client" python3 "$root/tests/system/client_scenario.py" "http://127.0.0.1:$port" "$admin" || status=1
+echo "==> TypeScript and Rust clients drive the same scenario"
+bash "$root/tests/clients/build.sh" && bash "$root/tests/clients/run.sh" "http://127.0.0.1:$port" "$admin" || status=1
 if grep -q " 500 \| 503 " "$work/serve.log"; then
   echo "the server answered 5xx:" >&2
   grep " 500 \| 503 " "$work/serve.log" | head -5 >&2
