@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod demo;
 pub mod domain;
@@ -107,7 +108,9 @@ pub fn app(
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .service(web::redirect("/docs", "/docs/"))
+        .configure(console::routes)
         .default_service(web::to(no_route))
+        .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(observe::observe))
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 
 mod audit;
+mod console;
 mod demo;
 mod errors;
 pub mod interceptions;
