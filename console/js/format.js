@@ -86,7 +86,7 @@ export const word = (code) => WORDS[code] || code;
 /** A breakdown bucket's label: a nationality is a country; a seizure `category:unit` reads "Cash (EUR)". */
 export function bucketLabel(dimension, bucket) {
   if (dimension === "nationality" && bucket !== "unknown") return country(bucket);
-  if (dimension === "day") return shortDay(bucket);
+  if (dimension === "day") return /^\d{4}-\d{2}-\d{2}$/.test(bucket) ? shortDay(bucket) : word(bucket);
   if (bucket.includes(":")) {
     const [category, unit] = bucket.split(":");
     return `${word(category)} (${unit})`;

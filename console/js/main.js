@@ -156,10 +156,10 @@ async function route() {
 }
 
 api.whenUnauthorized((error) => {
-  const expired = /expired/i.test(error.detail);
-  signOut(expired
-    ? `Your token has expired (${error.detail}). Sign in with a new one.`
-    : `Your token is no longer accepted: ${error.detail || error.title}. It may have been revoked; ask the secretariat for a new one.`);
+  const detail = error.detail || error.title;
+  if (/expired/i.test(detail)) signOut(`Your token has expired (${detail}). Sign in with a new one.`);
+  else if (/revoked/i.test(detail)) signOut("Your token is no longer accepted: it has been revoked. Ask the secretariat for a new one.");
+  else signOut(`Your token is no longer accepted: ${detail}. Sign in with a valid one.`);
 });
 
 window.addEventListener("hashchange", route);

@@ -8,6 +8,7 @@ real `opcoord serve` holding the demo operation.
 - signed in as Senegal, only Senegal's figures and records are shown, and the scope is visible;
 - a revoked token leads back to sign-in with a clear message;
 - the console's responses carry the Content-Security-Policy; the browser console shows no error;
+- axe-core (vendored in tests/system/vendor) finds no WCAG 2.2 A or AA violation on any screen;
 - a screenshot of every screen (`--shots DIR`; `--shots docs/console` refreshes the committed ones).
 
 Usage: python3 tests/system/console.py [--database-url URL] [--shots DIR]
@@ -28,6 +29,7 @@ from harness import Failed, Server, call, check, cli, token  # noqa: E402
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -47,9 +49,11 @@ def step(name):
         started = time.monotonic()
         try:
             fn()
-        except Exception as e:  # any failure of a step is reported with its name
+        except Exception as e:  # any failure of a step is reported with its name, and what the page showed
             results.append((name, False, f"{type(e).__name__}: {e}"))
             print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
+            if Browser.current:
+                print(f"     the page at {Browser.current.driver.current_url}:\n{Browser.current.text('body')[:1500]}", flush=True)
             raise
         results.append((name, True, ""))
         print(f"ok   {name} ({time.monotonic() - started:.1f} s)", flush=True)
@@ -58,6 +62,9 @@ def step(name):
 
 class Browser:
     """A headless Chromium with a fresh profile, its console log read after each step."""
+
+    current = None
+    axe = None
 
     def __init__(self, base, folder, shots):
         options = webdriver.ChromeOptions()
@@ -70,6 +77,7 @@ class Browser:
         self.driver = webdriver.Chrome(options=options, service=service)
         self.driver.set_window_size(*WALL)
         self.base, self.shots = base, shots
+        Browser.current = self
 
     def open(self, fragment):
         self.driver.get(f"{self.base}/console/{fragment}")
@@ -78,15 +86,17 @@ class Browser:
         """Moves within the page (a hash change: the session and the page stay)."""
         self.driver.execute_script("location.hash = arguments[0]", fragment)
 
-    def wait(self, what, condition, seconds=10):
+    def wait(self, what, condition, seconds=30):
         try:
-            return WebDriverWait(self.driver, seconds, poll_frequency=0.1).until(lambda d: condition())
+            return WebDriverWait(self.driver, seconds, poll_frequency=0.1,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition())
         except Exception as e:
             raise Failed(f"{what}: not seen within {seconds} s ({type(e).__name__})") from None
 
     def text(self, css):
-        found = self.driver.find_elements(By.CSS_SELECTOR, css)
-        return found[0].text if found else ""
+        """The rendered text of the first element matching `css` (read at once: the page redraws)."""
+        return self.driver.execute_script(
+            "const el = document.querySelector(arguments[0]); return el ? el.innerText.trim() : ''", css)
 
     def all(self, css):
         return self.driver.find_elements(By.CSS_SELECTOR, css)
@@ -121,6 +131,22 @@ class Browser:
             time.sleep(0.3)
         self.driver.save_screenshot(os.path.join(self.shots, f"{name}.png"))
         self.driver.set_window_size(*WALL)
+
+    def accessible(self, screen):
+        """Runs axe-core (tests/system/vendor, 4.11.0) on the page: no WCAG 2.2 A or AA violation."""
+        if not Browser.axe:
+            with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "vendor", "axe.min.js")) as f:
+                Browser.axe = f.read()
+        if not self.driver.execute_script("return !!window.axe"):
+            self.driver.execute_script(Browser.axe)
+        self.driver.set_script_timeout(60)
+        found = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"
+            ".then((r) => done(r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at `"
+            " + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '))))"
+            ".catch((e) => done([`axe failed: ${e}`]))")
+        check(f"no WCAG 2.2 AA violation found by axe on {screen}", not found, json.dumps(found, indent=1))
 
     def quit(self):
         self.driver.quit()
@@ -184,6 +210,7 @@ def run(server, b, admin, coordination, national, folder, database_url):
         b.open("")
         b.wait("the sign-in screen", lambda: b.heading() == "Sign in")
         b.shot("sign-in", full=False)
+        b.accessible("sign-in")
         b.sign_in(coordination)
         b.wait("the overview", lambda: b.driver.execute_script("return document.getElementById('main').dataset.complete"))
         check("victims safeguarded", headline(b, "victims_safeguarded") == "4,414", headline(b, "victims_safeguarded"))
@@ -198,8 +225,6 @@ def run(server, b, admin, coordination, national, folder, database_url):
         stored = b.driver.execute_script("return [document.cookie, Object.keys(localStorage).length, Object.keys(sessionStorage)]")
         check("the token is kept in sessionStorage only", stored[0] == "" and stored[1] == 0 and stored[2] == ["opcoord.console.token"], str(stored))
         b.no_errors()
-        b.shot("overview")
-        b.shot("overview-phone", size=PHONE)
 
     @step("a push through the API shows on the open overview within 10 seconds")
     def _():
@@ -214,7 +239,22 @@ def run(server, b, admin, coordination, national, folder, database_url):
         b.wait("4,426 victims on the open page", lambda: headline(b, "victims_safeguarded") == "4,426", seconds=10)
         print(f"     {before} → 4,426 on the page {time.monotonic() - pushed:.1f} s after the push")
         check("migrants too", headline(b, "migrants_detected") == "13,050", headline(b, "migrants_detected"))
+        # The Gambia states a figure above what its records give: it stands, and both are shown.
+        gambia = call(server.port, "GET", f"/v1/operations/{OP}/tallies?metric=victims_safeguarded&country=GM", token=admin)
+        derived = gambia.body["countries"][0]["derived"]
+        stated = call(server.port, "PUT", f"/v1/operations/{OP}/tallies/GM/victims_safeguarded", token=admin,
+                      body={"value": derived + 8, "as_of": "2025-09-13"})
+        check("the stated figure is stored", stated.status == 201, repr(stated))
+        b.wait("the stated figure in the total", lambda: headline(b, "victims_safeguarded") == "4,434", seconds=10)
+        card = b.text('[data-testid=headline] [data-metric="victims_safeguarded"]')
+        check("stated and derived side by side", "from records: 4,426" in card and "1 country differs" in card, card)
+        check("and in the country's row", f"records: {derived}" in b.text("[data-testid=country-table]"))
         b.no_errors()
+        b.accessible("the overview")
+        b.shot("overview")
+        b.driver.set_window_size(*PHONE)
+        b.accessible("the overview on a phone")
+        b.shot("overview-phone", size=PHONE)
 
     @step("a note and a unit name with markup render as text")
     def _():
@@ -226,6 +266,7 @@ def run(server, b, admin, coordination, national, folder, database_url):
         b.wait("the record", lambda: b.all("[data-testid=notes]"))
         check("the note reads as it was sent", b.text("[data-testid=notes]") == MARKUP, b.text("[data-testid=notes]"))
         check("no element made from the note", not b.all("[data-testid=notes] *"))
+        b.accessible("a record")
         b.shot("record")
         b.go(f"#/ops/{OP}/countries/SN")
         b.wait("the units", lambda: "spéciale" in b.text("[data-testid=units]"))
@@ -233,25 +274,28 @@ def run(server, b, admin, coordination, national, folder, database_url):
         check("no element made from the unit name", not b.all("[data-testid=units] img, [data-testid=units] i"))
         b.wait("the records", lambda: len(b.all("[data-testid=records] tbody tr")) > 0)
         check("no script ran", b.driver.execute_script("return window.__pwned") is None)
+        b.accessible("a country")
         b.shot("country")
         b.no_errors()
 
     @step("the other screens: operations, countries, live")
     def _():
         b.go("#/")
-        b.wait("the operations", lambda: b.heading() == "Operations" and "4,426" in b.text(".op-figures"))
+        b.wait("the operations", lambda: b.heading() == "Operations" and "4,434" in b.text(".op-figures"))
+        b.accessible("the operations")
         b.shot("operations", full=False)
         b.go(f"#/ops/{OP}/countries")
         b.wait("the countries", lambda: len(b.all(".country-index li")) == 119)
         b.go(f"#/ops/{OP}/live")
         b.wait("the live screen", lambda: b.all("[data-testid=feed] li") and b.all('[data-metric="victims_safeguarded"] .value'))
-        check("live shows the total", b.text('[data-metric="victims_safeguarded"] .value') == "4,426")
+        check("live shows the total", b.text('[data-metric="victims_safeguarded"] .value') == "4,434")
         answer = call(server.port, "PUT", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-TEST-2", token=national, body={
             "kind": "land_border", "occurred_at": "2025-09-13T08:00:00Z", "victims": {"total": 3}, "arrests": 1})
         check("a second push", answer.status == 201, repr(answer))
         b.wait("the change in the feed", lambda: "CONSOLE-TEST-2" in b.text("[data-testid=feed]"))
-        b.wait("live total", lambda: b.text('[data-metric="victims_safeguarded"] .value') == "4,429")
+        b.wait("live total", lambda: b.text('[data-metric="victims_safeguarded"] .value') == "4,437")
         check("live says what changed since it opened", "+3" in b.text('[data-metric="victims_safeguarded"] .delta'))
+        b.accessible("live")
         b.shot("live", full=False)
         b.no_errors()
 
@@ -297,6 +341,7 @@ def run(server, b, admin, coordination, national, folder, database_url):
         message = b.text("[data-testid=signed-out]")
         check("the message says why", "revoked" in message and "no longer accepted" in message, message)
         check("the token is forgotten", b.driver.execute_script("return sessionStorage.length") == 0)
+        b.accessible("sign-in after a revocation")
         b.shot("signed-out", full=False)
         b.no_errors(allowed=(r"status of 401",))
 

@@ -33,10 +33,10 @@ export async function render(main, ctx) {
     asOf.el,
     scopeNotice(),
     h("div", { class: "live" },
-      section("h-live-numbers", `Since ${clock(opened)}`, 2, numbers),
+      section("h-live-numbers", "Headline figures", 2, numbers),
       section("h-live-map", metricLabel(MAP_METRIC), 2, map.el),
       section("h-live-feed", "Latest changes", 2, readsFeed
-        ? feed
+        ? h("div", { class: "feed-scroll", tabindex: "0", role: "region", "aria-label": "Latest changes, newest first" }, feed)
         : h("p", { class: "help" }, "Your token has no interceptions:read scope: the list of changes is not shown."))));
 
   const draw = (report) => {

@@ -6,7 +6,7 @@ import * as api from "../api.js";
 import * as session from "../session.js";
 import { h, fill, section, problemBox, announce } from "../dom.js";
 import {
-  METRICS, DIMENSIONS, DAILY, metricLabel, dimensionLabel, bucketLabel, country, int, qty, word, daysBetween, shortDay,
+  METRICS, DIMENSIONS, DAILY, metricLabel, dimensionLabel, bucketLabel, country, int, qty, word, daysBetween,
 } from "../format.js";
 import { worldMap } from "../map.js";
 import { sortableTable } from "../table.js";
@@ -100,9 +100,11 @@ export async function render(main, ctx) {
     const label = metricLabel(chosen);
     if (state.daily) {
       const buckets = state.daily.totals.find((t) => t.metric === chosen)?.breakdown || {};
-      const days = [...new Set([...daysBetween(op.starts_on, op.ends_on), ...Object.keys(buckets)])].sort();
+      // Stated figures without a daily breakdown count as day "unknown", shown last.
+      const days = [...new Set([...daysBetween(op.starts_on, op.ends_on), ...Object.keys(buckets)])]
+        .sort((a, b) => (a === "unknown") - (b === "unknown") || a.localeCompare(b));
       daily.el.hidden = false;
-      daily.update(days.map(shortDay), days.map((d) => buckets[d] || 0), `${label} by day (UTC)`);
+      daily.update(days.map((d) => bucketLabel("day", d)), days.map((d) => buckets[d] || 0), `${label} by day (UTC)`);
     } else {
       daily.el.hidden = true;
     }
