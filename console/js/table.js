@@ -46,7 +46,7 @@ export function sortableTable({ caption, columns, rowKey, sortKey, descending = 
   }
 
   return {
-    el: h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": caption }, table),
+    el: scrollBox(caption, table),
     update(newRows) {
       rows = newRows;
       render();
@@ -56,6 +56,11 @@ export function sortableTable({ caption, columns, rowKey, sortKey, descending = 
       for (const [k, th] of heads) th.classList.toggle("selected", k === columnKey);
     },
   };
+}
+
+/** A box in which a wide table scrolls, reachable from the keyboard (so it can be scrolled without a mouse). */
+export function scrollBox(label, table) {
+  return h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": label }, table);
 }
 
 /** A plain table of label → value rows, for a chart's "as a table". */

@@ -6,6 +6,7 @@ import * as session from "../session.js";
 import { h, fill, section, problemBox } from "../dom.js";
 import { METRICS, countryWithCode, int, qty, metricLabel, moment, day, word } from "../format.js";
 import { scopeNotice, operationHeading, figure } from "./parts.js";
+import { scrollBox } from "../table.js";
 
 const KINDS = ["sea_departure", "land_border", "air_border", "premises", "checkpoint", "online", "other"];
 const PAGE = 50;
@@ -55,7 +56,7 @@ function drawFigures(el, report, get, code) {
   const rows = Object.fromEntries(report.countries.map((r) => [r.metric, r]));
   const history = h("div", { class: "history" });
   fill(el,
-    h("div", { class: "table-scroll" }, h("table", { class: "data", "data-testid": "country-figures" },
+    scrollBox("Figures", h("table", { class: "data", "data-testid": "country-figures" },
       h("caption", null, `Figures as of change ${int(report.as_of_seq)}`),
       h("thead", null, h("tr", null,
         ["Figure", "Standing", "From records", "Stated", "Stated for", ""].map((t, i) => h("th", { scope: "col", class: i > 0 && i < 4 ? "numeric" : null }, t)))),
@@ -83,7 +84,7 @@ async function showHistory(el, get, code, metric) {
   fill(el, h("p", { class: "loading" }, "Loading…"));
   try {
     const answer = await get(`tallies/${code}/${metric}`);
-    fill(el, h("div", { class: "table-scroll" }, h("table", { class: "data" },
+    fill(el, scrollBox("Versions of the stated figure", h("table", { class: "data" },
       h("caption", null, `Versions of the stated ${metricLabel(metric).toLowerCase()}, newest first`),
       h("thead", null, h("tr", null, ["Version", "Value", "Stated for", "Stated by", "Stored at"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", null, answer.history.map((v) => h("tr", null,
@@ -107,7 +108,7 @@ function drawDigest(el, answer) {
 
 function drawUnits(el, list) {
   if (list.length === 0) return fill(el, h("p", null, "No unit registered."));
-  fill(el, h("div", { class: "table-scroll" }, h("table", { class: "data", "data-testid": "units" },
+  fill(el, scrollBox("National units", h("table", { class: "data", "data-testid": "units" },
     h("caption", null, "Units taking part"),
     h("thead", null, h("tr", null, ["Name", "Kind", "Officers deployed", "Taking part"].map((t, i) => h("th", { scope: "col", class: i === 2 ? "numeric" : null }, t)))),
     h("tbody", null, list.map((u) => h("tr", null,
@@ -176,7 +177,7 @@ function drawRecords(el, get, opId, code) {
   more.addEventListener("click", loadPage);
 
   fill(el, form,
-    h("div", { class: "table-scroll" }, h("table", { class: "data", "data-testid": "records" },
+    scrollBox("Records", h("table", { class: "data", "data-testid": "records" },
       h("caption", null, "Records, in the order the hub received them"),
       h("thead", null, h("tr", null, ["Reference", "Kind", "When (UTC)", "Place", "Migrants", "Victims", "Arrests", "Version"]
         .map((t, i) => h("th", { scope: "col", class: i >= 4 ? "numeric" : null }, t)))),
