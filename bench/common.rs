@@ -4,6 +4,13 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use opcoord::db::interceptions::{Request, Submission, Writer};
+use opcoord::db::Database;
+use opcoord::domain::interception::{self, InterceptionInput};
+use opcoord::domain::version::IfMatch;
 
 use serde_json::{json, Value};
 
@@ -136,6 +143,75 @@ pub fn interception_item(rng: &mut XorShift, i: usize) -> Value {
         item["notes"] = json!(note);
     }
     item
+}
+
+/// Interceptions per write transaction while loading.
+pub const CHUNK: usize = 1000;
+
+/// Stores items `item(from)..item(to)` under the operation `op` (its window the whole of
+/// September 2025) from `threads` threads, [`CHUNK`] per write transaction, through the
+/// service's own batch write (validation, upsert, tally cells, change feed, audit).
+pub fn load(
+    db: &Database,
+    op: &str,
+    from: usize,
+    to: usize,
+    threads: usize,
+    item: &(dyn Fn(usize) -> Value + Sync),
+) -> Duration {
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2025, 9, d).expect("a September day");
+    let window = interception::window(day(1), day(30));
+    let writer = Writer {
+        sub: "bench-loader".into(),
+        jti: "bench".into(),
+    };
+    let chunks: Vec<(usize, usize)> = (from..to).step_by(CHUNK).map(|s| (s, (s + CHUNK).min(to))).collect();
+    let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let began = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                db.with_conn(|conn| {
+                    while let Some(&(lo, hi)) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let submissions: Vec<Submission> = (lo..hi)
+                            .enumerate()
+                            .map(|(index, i)| {
+                                let input: InterceptionInput = serde_json::from_value(item(i)).expect("input shape");
+                                let checked = input.check(None, window).expect("generated item is valid");
+                                Submission {
+                                    index,
+                                    country: checked.country,
+                                    external_ref: checked.external_ref,
+                                    request: Request::Put(Box::new(checked.content)),
+                                    if_match: IfMatch::Absent,
+                                }
+                            })
+                            .collect();
+                        conn.write(|conn| {
+                            for (index, outcome) in
+                                opcoord::db::interceptions::write_many(conn, op, submissions, &writer)?
+                            {
+                                outcome.unwrap_or_else(|e| panic!("item {} of chunk {lo}: {e}", index));
+                            }
+                            Ok(())
+                        })?;
+                        let stored = done.fetch_add(hi - lo, Ordering::Relaxed) + hi - lo;
+                        if stored % 100_000 < CHUNK {
+                            let secs = began.elapsed().as_secs_f64();
+                            println!(
+                                "    loaded {stored:>9} more ({:>9} in all) in {secs:>6.0} s ({:.0} items/s)",
+                                from + stored,
+                                stored as f64 / secs
+                            );
+                        }
+                    }
+                    Ok(())
+                })
+                .expect("load interceptions")
+            });
+        }
+    });
+    began.elapsed()
 }
 
 /// A tiny blocking HTTP/1.1 client over one keep-alive connection.

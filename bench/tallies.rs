@@ -27,16 +27,11 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use opcoord::auth::claims::{Access, Scope};
 use opcoord::auth::Auth;
 use opcoord::config::Settings;
-use opcoord::db::interceptions::{Request, Submission, Writer};
 use opcoord::db::schema::interceptions::dsl as t;
 use opcoord::db::{migrate, Database, DbConn};
-use opcoord::domain::interception::{self, InterceptionInput};
-use opcoord::domain::version::IfMatch;
 use opcoord::AppState;
 use serde_json::{json, Value};
 
-/// Interceptions per write transaction while loading.
-const CHUNK: usize = 1000;
 /// The operation every size grows.
 const OP: &str = "bench-tallies";
 /// The endpoint measured.
@@ -53,64 +48,6 @@ fn item(i: usize) -> Value {
         rng.next();
     }
     interception_item(&mut rng, i)
-}
-
-/// Stores items `from..to` under [`OP`] from `threads` threads, [`CHUNK`] per write transaction,
-/// through the service's own batch write (validation, upsert, tally cells, change feed, audit).
-fn load(db: &Database, from: usize, to: usize, threads: usize) -> Duration {
-    let day = |d| chrono::NaiveDate::from_ymd_opt(2025, 9, d).expect("a September day");
-    let window = interception::window(day(1), day(30));
-    let writer = Writer {
-        sub: "bench-loader".into(),
-        jti: "bench".into(),
-    };
-    let chunks: Vec<(usize, usize)> = (from..to).step_by(CHUNK).map(|s| (s, (s + CHUNK).min(to))).collect();
-    let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let began = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                db.with_conn(|conn| {
-                    while let Some(&(lo, hi)) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let submissions: Vec<Submission> = (lo..hi)
-                            .enumerate()
-                            .map(|(index, i)| {
-                                let input: InterceptionInput = serde_json::from_value(item(i)).expect("input shape");
-                                let checked = input.check(None, window).expect("generated item is valid");
-                                Submission {
-                                    index,
-                                    country: checked.country,
-                                    external_ref: checked.external_ref,
-                                    request: Request::Put(Box::new(checked.content)),
-                                    if_match: IfMatch::Absent,
-                                }
-                            })
-                            .collect();
-                        conn.write(|conn| {
-                            for (index, outcome) in
-                                opcoord::db::interceptions::write_many(conn, OP, submissions, &writer)?
-                            {
-                                outcome.unwrap_or_else(|e| panic!("item {} of chunk {lo}: {e}", index));
-                            }
-                            Ok(())
-                        })?;
-                        let stored = done.fetch_add(hi - lo, Ordering::Relaxed) + hi - lo;
-                        if stored % 100_000 < CHUNK {
-                            let secs = began.elapsed().as_secs_f64();
-                            println!(
-                                "    loaded {stored:>9} more ({:>9} in all) in {secs:>6.0} s ({:.0} items/s)",
-                                from + stored,
-                                stored as f64 / secs
-                            );
-                        }
-                    }
-                    Ok(())
-                })
-                .expect("load interceptions")
-            });
-        }
-    });
-    began.elapsed()
 }
 
 /// Runs `f` on the PostgreSQL connection of a pooled one.
@@ -297,7 +234,7 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
     let mut loaded = 0;
     for &size in sizes {
         println!("size {size}:");
-        let took = load(&db, loaded, size, threads);
+        let took = load(&db, OP, loaded, size, threads, &item);
         let load_secs = took.as_secs_f64();
         println!(
             "  loaded {} items in {load_secs:.1} s ({:.0} items/s)",
