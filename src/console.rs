@@ -75,7 +75,17 @@ impl Console {
         }
         let bundle = hex::encode(&bundle.finalize()[..8]);
         let template = assets.remove("index.html").map(|a| a.body).unwrap_or_default();
-        let page = String::from_utf8_lossy(&template).replace("%ASSETS%", &format!("{PATH}assets/{bundle}"));
+        // Every module is named up front, so the browser fetches them at once rather than
+        // discovering them import by import.
+        let mut modules: Vec<&String> = assets.keys().filter(|name| name.ends_with(".js") && name.starts_with("js/")).collect();
+        modules.sort();
+        let preload: String = modules
+            .iter()
+            .map(|name| format!("<link rel=\"modulepreload\" href=\"%ASSETS%/{name}\">\n"))
+            .collect();
+        let page = String::from_utf8_lossy(&template)
+            .replace("%MODULES%\n", &preload)
+            .replace("%ASSETS%", &format!("{PATH}assets/{bundle}"));
         let page = Asset {
             etag: EntityTag::new_strong(hex::encode(&Sha256::digest(page.as_bytes())[..12])),
             body: Bytes::from(page.into_bytes()),

@@ -168,11 +168,5 @@ document.querySelector(".skip")?.addEventListener("click", (event) => {
   event.preventDefault();
   main.focus();
 });
-if (window.Chart) {
-  // Figures change in place every few seconds: animation would only distract.
-  window.Chart.defaults.animation = false;
-  window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-  window.Chart.defaults.color = "#1f2933";
-}
 armExpiry();
 route();

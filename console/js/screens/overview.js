@@ -93,10 +93,12 @@ export async function render(main, ctx) {
     ]);
     state.daily = dayReport;
     state.breakdowns = Object.fromEntries(dims.map((d, i) => [d, dimReports[i]]));
-    drawDetails();
+    await drawDetails();
   }
 
+  /** Draws the series and the breakdowns; resolves when every chart is drawn. */
   function drawDetails() {
+    const drawn = [];
     const label = metricLabel(chosen);
     if (state.daily) {
       const buckets = state.daily.totals.find((t) => t.metric === chosen)?.breakdown || {};
@@ -104,7 +106,7 @@ export async function render(main, ctx) {
       const days = [...new Set([...daysBetween(op.starts_on, op.ends_on), ...Object.keys(buckets)])]
         .sort((a, b) => (a === "unknown") - (b === "unknown") || a.localeCompare(b));
       daily.el.hidden = false;
-      daily.update(days.map((d) => bucketLabel("day", d)), days.map((d) => buckets[d] || 0), `${label} by day (UTC)`);
+      drawn.push(daily.update(days.map((d) => bucketLabel("day", d)), days.map((d) => buckets[d] || 0), `${label} by day (UTC)`));
     } else {
       daily.el.hidden = true;
     }
@@ -122,7 +124,7 @@ export async function render(main, ctx) {
         breakdownGrid.appendChild(chart.el);
       }
       const [labels, values] = breakdownSeries(dim, dimReport, chosen);
-      charts.get(dim).update(labels, values, `${label} by ${dimensionLabel(dim).toLowerCase()}`);
+      drawn.push(charts.get(dim).update(labels, values, `${label} by ${dimensionLabel(dim).toLowerCase()}`));
     }
     if (Object.keys(state.breakdowns).length === 0) {
       fill(breakdownGrid, h("p", { class: "help" }, `${label} has no breakdowns.`));
@@ -130,6 +132,7 @@ export async function render(main, ctx) {
     } else {
       breakdownGrid.querySelector(":scope > p")?.remove();
     }
+    return Promise.all(drawn);
   }
 
   async function refresh() {
