@@ -54,12 +54,15 @@ def main():
     parser.add_argument("--dir", default="target/console-bench")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tally-cache-ms", type=int, help="the server's tally_cache_ms (default: its own, 1000)")
     args = parser.parse_args()
     folder = os.path.abspath(args.dir)
-    server = Server(folder, args.database_url, name="console-load")
+    database_url = args.database_url if "://" in args.database_url else os.path.abspath(args.database_url)
+    settings = {} if args.tally_cache_ms is None else {"tally_cache_ms": args.tally_cache_ms}
+    server = Server(folder, database_url, name="console-load", **settings)
     browser = None
     try:
-        tok = token(folder, args.database_url, "console-load", "*", OP, "operations:read tallies:read interceptions:read")
+        tok = token(folder, database_url, "console-load", "*", OP, "operations:read tallies:read interceptions:read")
         browser = Browser(f"http://127.0.0.1:{server.port}", tempfile.mkdtemp(prefix="console-load-"), None)
         browser.sign_in(tok)
         browser.wait("the first overview", lambda: browser.driver.execute_script(
