@@ -4,6 +4,14 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use opcoord::db::Database;
+use opcoord::domain::audit::Writer;
+use opcoord::domain::interception::InterceptionInput;
+use opcoord::domain::version::IfMatch;
+use opcoord::service::interceptions::{push, Item};
 
 use serde_json::{json, Value};
 
@@ -136,6 +144,65 @@ pub fn interception_item(rng: &mut XorShift, i: usize) -> Value {
         item["notes"] = json!(note);
     }
     item
+}
+
+/// Interceptions per write transaction while loading.
+pub const CHUNK: usize = 1000;
+
+/// Stores items `item(from)..item(to)` under the operation `op` (its window the whole of
+/// September 2025) from `threads` threads, [`CHUNK`] per write transaction, through the write
+/// use case a push goes through (validation, records, tally cells, feed positions, audit).
+pub fn load(
+    db: &Database,
+    op: &str,
+    from: usize,
+    to: usize,
+    threads: usize,
+    item: &(dyn Fn(usize) -> Value + Sync),
+) -> Duration {
+    let writer = Writer {
+        sub: "bench-loader".into(),
+        jti: "bench".into(),
+    };
+    let chunks: Vec<(usize, usize)> = (from..to).step_by(CHUNK).map(|s| (s, (s + CHUNK).min(to))).collect();
+    let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let began = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                db.with_conn(|conn| {
+                    while let Some(&(lo, hi)) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let items: Vec<Item> = (lo..hi)
+                            .enumerate()
+                            .map(|(index, i)| Item {
+                                index,
+                                key: None,
+                                input: Ok(serde_json::from_value::<InterceptionInput>(item(i)).expect("input shape")),
+                                external_ref: None,
+                                if_match: IfMatch::Absent,
+                            })
+                            .collect();
+                        let report = push(conn, op, items, true, &writer, &|_| Ok(()))?;
+                        if let Some(refused) = report.items.into_iter().find(|o| o.outcome.is_err()) {
+                            panic!("item {} of chunk {lo}: {:?}", refused.index, refused.outcome.err());
+                        }
+                        let stored = done.fetch_add(hi - lo, Ordering::Relaxed) + hi - lo;
+                        if stored % 100_000 < CHUNK {
+                            let secs = began.elapsed().as_secs_f64();
+                            println!(
+                                "    loaded {stored:>9} more ({:>9} in all) in {secs:>6.0} s ({:.0} items/s)",
+                                from + stored,
+                                stored as f64 / secs
+                            );
+                        }
+                    }
+                    Ok(())
+                })
+                .expect("load interceptions")
+            });
+        }
+    });
+    began.elapsed()
 }
 
 /// A tiny blocking HTTP/1.1 client over one keep-alive connection.

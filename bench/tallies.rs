@@ -29,15 +29,9 @@ use opcoord::auth::Auth;
 use opcoord::config::Settings;
 use opcoord::db::schema::interceptions::dsl as t;
 use opcoord::db::{migrate, Database, DbConn};
-use opcoord::domain::audit::Writer;
-use opcoord::domain::interception::InterceptionInput;
-use opcoord::domain::version::IfMatch;
-use opcoord::service::interceptions::{push, Item};
 use opcoord::AppState;
 use serde_json::{json, Value};
 
-/// Interceptions per write transaction while loading.
-const CHUNK: usize = 1000;
 /// The operation every size grows.
 const OP: &str = "bench-tallies";
 /// The endpoint measured.
@@ -54,56 +48,6 @@ fn item(i: usize) -> Value {
         rng.next();
     }
     interception_item(&mut rng, i)
-}
-
-/// Stores items `from..to` under [`OP`] from `threads` threads, [`CHUNK`] per write transaction,
-/// through the service's own batch write (validation, upsert, tally cells, change feed, audit).
-fn load(db: &Database, from: usize, to: usize, threads: usize) -> Duration {
-    let writer = Writer {
-        sub: "bench-loader".into(),
-        jti: "bench".into(),
-    };
-    let chunks: Vec<(usize, usize)> = (from..to).step_by(CHUNK).map(|s| (s, (s + CHUNK).min(to))).collect();
-    let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let began = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                db.with_conn(|conn| {
-                    while let Some(&(lo, hi)) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let items: Vec<Item> = (lo..hi)
-                            .enumerate()
-                            .map(|(index, i)| Item {
-                                index,
-                                key: None,
-                                input: Ok(serde_json::from_value::<InterceptionInput>(item(i)).expect("input shape")),
-                                external_ref: None,
-                                if_match: IfMatch::Absent,
-                            })
-                            .collect();
-                        let report = push(conn, OP, items, true, &writer, &|_| Ok(()))?;
-                        for outcome in report.items {
-                            if let Err(e) = outcome.outcome {
-                                panic!("item {} of chunk {lo}: {e}", outcome.index);
-                            }
-                        }
-                        let stored = done.fetch_add(hi - lo, Ordering::Relaxed) + hi - lo;
-                        if stored % 100_000 < CHUNK {
-                            let secs = began.elapsed().as_secs_f64();
-                            println!(
-                                "    loaded {stored:>9} more ({:>9} in all) in {secs:>6.0} s ({:.0} items/s)",
-                                from + stored,
-                                stored as f64 / secs
-                            );
-                        }
-                    }
-                    Ok(())
-                })
-                .expect("load interceptions")
-            });
-        }
-    });
-    began.elapsed()
 }
 
 /// Runs `f` on the PostgreSQL connection of a pooled one.
@@ -290,7 +234,7 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
     let mut loaded = 0;
     for &size in sizes {
         println!("size {size}:");
-        let took = load(&db, loaded, size, threads);
+        let took = load(&db, OP, loaded, size, threads, &item);
         let load_secs = took.as_secs_f64();
         println!(
             "  loaded {} items in {load_secs:.1} s ({:.0} items/s)",

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod demo;
 pub mod domain;
@@ -123,8 +124,10 @@ pub fn app(
         .config(utoipa_swagger_ui::Config::default().show_extensions(true));
     app.service(swagger)
         .service(web::redirect("/docs", "/docs/"))
+        .configure(console::routes)
         .default_service(web::to(no_route))
         .wrap(actix_web::middleware::from_fn(api::negotiate::problem_media_type))
+        .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(observe::observe))
 }
 

@@ -9,6 +9,7 @@ mod common;
 mod audit;
 mod authorization;
 mod changelog;
+mod console;
 mod demo;
 mod errors;
 mod files;
