@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod observe;
+pub mod releases;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -107,6 +108,7 @@ pub fn app(
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .service(web::redirect("/docs", "/docs/"))
+        .service(web::resource("/public/{tail:.*}").route(web::get().to(api::public::unprefixed)))
         .default_service(web::to(no_route))
         .wrap(actix_web::middleware::from_fn(observe::observe))
 }

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod migrate;
 pub mod operations;
 mod pool;
+pub mod releases;
 pub mod reported;
 pub mod schema;
 pub mod tallies;

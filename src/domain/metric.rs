@@ -87,6 +87,22 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    /// Every dimension.
+    pub const ALL: [Dimension; 7] = [
+        Dimension::Exploitation,
+        Dimension::Nationality,
+        Dimension::AgeGroup,
+        Dimension::Sex,
+        Dimension::Kind,
+        Dimension::Day,
+        Dimension::Category,
+    ];
+
+    /// Reads the stored spelling.
+    pub fn parse(value: &str) -> Option<Dimension> {
+        Dimension::ALL.into_iter().find(|d| d.as_str() == value)
+    }
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -3,11 +3,11 @@
 pub mod audit;
 pub mod change;
 pub mod country;
+pub mod disclosure;
 pub mod interception;
 pub mod metric;
 pub mod operation;
 pub mod page;
-pub mod publish;
 pub mod report;
 pub mod reported;
 pub mod tally;

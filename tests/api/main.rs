@@ -7,13 +7,16 @@ mod cli;
 mod common;
 
 mod audit;
+mod auditor;
 mod demo;
+mod disclosure;
 mod errors;
 pub mod interceptions;
 mod migrations;
 mod observe;
 mod openapi;
 mod operations;
+mod releases;
 mod tallies;
 mod tokens;
 mod units;
