@@ -97,6 +97,7 @@ pub fn make(conn: &mut DbConn, op: &str, new: &NewRelease, writer: &Writer) -> R
 /// Publishes draft `number` of `op`. Publishing a published release again changes nothing.
 pub fn publish(conn: &mut DbConn, op: &str, number: i64, writer: &Writer) -> Result<(Release, Vec<ReleaseCell>)> {
     conn.write(|conn| {
+        db::releases::lock(conn, op)?;
         let release = db::releases::get(conn, op, number)?;
         let cells = db::releases::cells(conn, op, number, false)?;
         if release.status == ReleaseStatus::Published {
@@ -118,6 +119,7 @@ pub fn publish(conn: &mut DbConn, op: &str, number: i64, writer: &Writer) -> Res
 /// Discards draft `number` of `op`; a published release cannot be discarded (409).
 pub fn discard(conn: &mut DbConn, op: &str, number: i64, writer: &Writer) -> Result<()> {
     conn.write(|conn| {
+        db::releases::lock(conn, op)?;
         let release = db::releases::get(conn, op, number)?;
         db::releases::discard_draft(conn, &release, writer)
     })

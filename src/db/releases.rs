@@ -208,6 +208,13 @@ fn draft_exists(operation_id: &str, number: i64) -> Error {
     ))
 }
 
+/// Serialises the writers of one operation's releases until the end of the transaction (on
+/// PostgreSQL; SQLite has one writer at a time anyway), so that two publications of one draft,
+/// or a draft made while another is published, see each other.
+pub fn lock(conn: &mut DbConn, operation_id: &str) -> Result<()> {
+    conn.lock_keys([format!("release\u{0}{operation_id}").as_str()])
+}
+
 /// Stores a new draft and its figures, numbered after every earlier release, in the writer's
 /// transaction. `based_on` is the latest published release the figures were computed against:
 /// if another was published since, or a draft appeared, nothing is stored (409).
@@ -219,7 +226,7 @@ pub fn store_draft(
     writer: &Writer,
 ) -> Result<Release> {
     let op = release.operation_id.as_str();
-    conn.lock_keys([format!("release\u{0}{op}").as_str()])?;
+    lock(conn, op)?;
     if let Some(number) = draft(conn, op)? {
         return Err(draft_exists(op, number));
     }
