@@ -197,6 +197,38 @@ db_test!(
     }
 );
 
+// A metric whose figures cannot follow every change keeps those of the previous release: SN and
+// GM with 2 arrests each, GM rounded to 5 and `land_border` (SN's kind) to 5; SN's record then
+// withdrawn, GM (unchanged) must stay at 5 while `premises` (GM's kind, unchanged) must stay at
+// 0, so no table can add up to one total.
+db_test!(
+    async fn a_metric_that_cannot_follow_its_changes_keeps_its_previous_figures(db) {
+        let app = TestApp::start(db).await;
+        let op = "carried-op";
+        public_operation(&app, op, &["SN", "GM"]).await;
+        let mut sn = record("SN", "S-1", json!({"arrests": 2}));
+        sn["kind"] = json!("land_border");
+        push(&app, op, vec![sn, record("GM", "G-1", json!({"arrests": 2}))]).await;
+        release(&app, op).await;
+        app.send(TestRequest::delete().uri(&format!("/v1/operations/{op}/interceptions/SN/S-1"))).await.expect(200);
+        let draft = app.post(&format!("/v1/operations/{op}/releases"), json!({})).await.expect(201);
+        assert_eq!(draft.body["carried"], json!(["arrests"]), "{}", draft.body["carried"]);
+        app.post(&format!("/v1/operations/{op}/releases/2/publish"), json!({})).await.expect(200);
+        let uri = |n: i64| format!("/v1/public/operations/{op}/releases/{n}");
+        let first = app.send_as(None, TestRequest::get().uri(&uri(1))).await.expect(200).body;
+        let second = app.send_as(None, TestRequest::get().uri(&uri(2))).await.expect(200).body;
+        let arrests = |doc: &Value| doc["metrics"].as_array().expect("metrics").iter().find(|m| m["metric"] == "arrests").cloned().expect("arrests");
+        let (before, after) = (arrests(&first), arrests(&second));
+        assert_eq!(after["carried_from"], 1);
+        assert_eq!((&after["countries"], &after["breakdowns"], &after["total"]), (&before["countries"], &before["breakdowns"], &before["total"]));
+        let interceptions = second["metrics"].as_array().expect("metrics").iter().find(|m| m["metric"] == "interceptions").cloned().expect("interceptions");
+        assert!(interceptions["carried_from"].is_null(), "other metrics move on");
+        let csv = app.send_as(None, TestRequest::get().uri(&format!("/v1/public/operations/{op}/releases/2.csv"))).await.expect(200);
+        assert!(csv.body.as_str().is_some_and(|b| b.contains("2,arrests,total,,5,false,rounded to a multiple of 5; figures of release 1\n")), "{}", csv.body);
+        assert_protected(&published(&app, op).await);
+    }
+);
+
 /// A small random record: few people, a few categories, so that many counts are small.
 fn random_record(rng: &mut Seeded, country: &str, r: &str) -> Value {
     let kinds = ["premises", "land_border", "sea_departure"];

@@ -27,10 +27,13 @@ struct Line<'a> {
     key: &'a str,
     value: Option<i64>,
     exact: bool,
+    /// The earlier release whose figures these are, if the metric kept them.
+    carried_from: Option<i64>,
 }
 
 /// The publication as CSV. An empty `figure` is fewer than the rounding base; `exact` says
-/// whether the figure is the exact count; `note` says the same in words.
+/// whether the figure is the exact count; `note` says the same in words, and names the earlier
+/// release whose figures a metric kept.
 pub fn to_csv(publication: &Publication) -> String {
     let h = &publication.headline;
     let mut lines: Vec<Line> = [
@@ -47,6 +50,7 @@ pub fn to_csv(publication: &Publication) -> String {
         key: "",
         value: figure.value,
         exact: figure.exact,
+        carried_from: None,
     })
     .collect();
     for metric in &publication.metrics {
@@ -57,6 +61,7 @@ pub fn to_csv(publication: &Publication) -> String {
             key: "",
             value: metric.total,
             exact: metric.total_exact,
+            carried_from: metric.carried_from,
         });
         let tables = std::iter::once(("country", &metric.countries))
             .chain(metric.breakdowns.iter().map(|b| (b.dimension.as_str(), &b.figures)));
@@ -67,6 +72,7 @@ pub fn to_csv(publication: &Publication) -> String {
                 key: &figure.key,
                 value: figure.value,
                 exact: false,
+                carried_from: metric.carried_from,
             }));
         }
     }
@@ -74,11 +80,14 @@ pub fn to_csv(publication: &Publication) -> String {
     let mut out = String::from(HEADER);
     out.push('\n');
     for line in lines {
-        let note = match (line.value, line.exact) {
+        let mut note = match (line.value, line.exact) {
             (_, true) => "exact".to_string(),
             (None, false) => format!("fewer than {base}"),
             (Some(_), false) => format!("rounded to a multiple of {base}"),
         };
+        if let Some(n) = line.carried_from {
+            note.push_str(&format!("; figures of release {n}"));
+        }
         let cells = [
             publication.number.to_string(),
             field(line.metric),

@@ -179,11 +179,12 @@ pub fn statement(threshold: i32, base: i32) -> String {
          every table of a metric shares that total, so subtracting figures recovers nothing. From one \
          release to the next a figure keeps its rounding unless its count changed, and moves only in the \
          direction of the change; where no rounding can do that, the metric keeps the figures of the \
-         previous release. So comparing releases does not isolate a change either. A total is marked exact \
-         only where every table of its metric has at least three figures of {base} or more and no earlier \
-         release gave a different exact total. Breakdowns are published for the whole operation, never \
-         per country. Together this keeps every count from 1 to {below_threshold}, and every change of \
-         that size between releases, consistent with at least {threshold} values, whatever is combined.",
+         previous release. So comparing releases does not isolate a change either. A total is marked \
+         exact only where every table of its metric has at least three figures of {base} or more, it \
+         follows its change like any figure, and no earlier release gave a different exact total. \
+         Breakdowns are published for the whole operation, never per country. Together this keeps every \
+         count from 1 to {below_threshold}, and every change of that size between releases, consistent \
+         with at least {threshold} values, whatever is combined.",
         below = base - 1,
         below_threshold = threshold - 1
     )
