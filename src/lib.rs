@@ -125,6 +125,7 @@ pub fn app(
     app.service(swagger)
         .service(web::redirect("/docs", "/docs/"))
         .configure(console::routes)
+        .service(web::resource("/public/{tail:.*}").route(web::get().to(api::public::unprefixed)))
         .default_service(web::to(no_route))
         .wrap(actix_web::middleware::from_fn(api::negotiate::problem_media_type))
         .wrap(actix_web::middleware::Compress::default())

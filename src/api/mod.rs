@@ -13,6 +13,7 @@ mod oas30;
 pub mod operations;
 pub mod problems;
 pub mod public;
+pub mod releases;
 mod respond;
 pub mod sync;
 pub mod tallies;
@@ -48,7 +49,8 @@ use crate::error::{FieldError, Problem};
         (name = "sync", description = "The change feed and reconciliation"),
         (name = "tallies", description = "Totals by country and breakdown, stated figures, reporting status"),
         (name = "audit", description = "Who changed what, as a hash chain"),
-        (name = "public", description = "Totals safe to publish, without a token"),
+        (name = "releases", description = "Releases: the secretariat makes, reviews and publishes frozen, protected figures"),
+        (name = "public", description = "Published releases, without a token"),
         (name = "health", description = "Probes for orchestrators"),
     ),
     components(
@@ -124,7 +126,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(tallies::get_reporting)
                 .service(tallies::put_reported_tally)
                 .service(tallies::get_reported_tally)
-                .service(public::get_public_tallies)
+                .service(releases::create_release)
+                .service(releases::list_releases)
+                .service(releases::get_release)
+                .service(releases::publish_release)
+                .service(releases::discard_release)
+                .service(public::list_public_releases)
+                .service(public::get_public_release)
                 .service(audit::list_audit_entries),
         );
 }

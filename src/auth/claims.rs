@@ -65,11 +65,15 @@ pub enum Scope {
     AuditRead,
     /// Issue and revoke tokens.
     TokensIssue,
+    /// Review releases: what a release would publish and what it withholds.
+    ReleasesRead,
+    /// Create, publish and discard releases.
+    ReleasesWrite,
 }
 
 impl Scope {
     /// Every scope, in a stable order.
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 11] = [
         Scope::OperationsRead,
         Scope::OperationsWrite,
         Scope::UnitsWrite,
@@ -79,6 +83,8 @@ impl Scope {
         Scope::TalliesWrite,
         Scope::AuditRead,
         Scope::TokensIssue,
+        Scope::ReleasesRead,
+        Scope::ReleasesWrite,
     ];
 
     /// The spelling in the `scope` claim.
@@ -93,6 +99,8 @@ impl Scope {
             Scope::TalliesWrite => "tallies:write",
             Scope::AuditRead => "audit:read",
             Scope::TokensIssue => "tokens:issue",
+            Scope::ReleasesRead => "releases:read",
+            Scope::ReleasesWrite => "releases:write",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod operations;
 mod pool;
 pub mod redact;
+pub mod releases;
 pub mod reporting;
 pub mod revocations;
 pub mod schema;

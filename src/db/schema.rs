@@ -50,7 +50,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     tally_cells,
     reported_tallies,
     reporting,
-    audit_log
+    audit_log,
+    releases,
+    release_cells
 );
 
 diesel::table! {
@@ -197,5 +199,43 @@ diesel::table! {
         prev_hash -> Text,
         hash -> Text,
         items -> Text,
+    }
+}
+
+diesel::table! {
+    /// Releases: frozen, reviewed snapshots of an operation's figures; published ones never change.
+    releases (operation_id, number) {
+        operation_id -> Text,
+        number -> BigInt,
+        kind -> Text,
+        status -> Text,
+        operation_name -> Text,
+        as_of_seq -> BigInt,
+        threshold -> Integer,
+        rounding_base -> Integer,
+        participating_countries -> Integer,
+        created_at -> Timestamp,
+        created_by_sub -> Text,
+        created_by_jti -> Text,
+        published_at -> Nullable<Timestamp>,
+        published_by_sub -> Nullable<Text>,
+        published_by_jti -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The figures of each release: true value, rounded figure, and how it is published.
+    release_cells (operation_id, number, metric, dimension, country, bucket) {
+        operation_id -> Text,
+        number -> BigInt,
+        metric -> Text,
+        dimension -> Text,
+        country -> Text,
+        bucket -> Text,
+        value -> BigInt,
+        rounded -> Nullable<BigInt>,
+        exact -> Bool,
+        listed -> Bool,
+        carried_from -> Nullable<BigInt>,
     }
 }

@@ -44,6 +44,10 @@ pub enum AuditAction {
     Issue,
     /// A token revoked.
     Revoke,
+    /// A release published.
+    Publish,
+    /// A draft release discarded.
+    Discard,
 }
 
 /// What kind of object.
@@ -63,6 +67,8 @@ pub enum AuditEntity {
     Tally,
     /// A token (key: its `jti`).
     Token,
+    /// A release of an operation's figures (key: its number).
+    Release,
 }
 
 impl AuditAction {

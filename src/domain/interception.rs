@@ -53,6 +53,17 @@ pub enum InterceptionKind {
 }
 
 impl InterceptionKind {
+    /// Every kind.
+    pub const ALL: [InterceptionKind; 7] = [
+        InterceptionKind::SeaDeparture,
+        InterceptionKind::LandBorder,
+        InterceptionKind::AirBorder,
+        InterceptionKind::Premises,
+        InterceptionKind::Checkpoint,
+        InterceptionKind::Online,
+        InterceptionKind::Other,
+    ];
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -140,6 +151,18 @@ pub enum SeizureCategory {
 }
 
 impl Exploitation {
+    /// Every form.
+    pub const ALL: [Exploitation; 8] = [
+        Exploitation::SexualExploitation,
+        Exploitation::ForcedLabour,
+        Exploitation::ForcedCriminality,
+        Exploitation::ForcedBegging,
+        Exploitation::ForcedMarriage,
+        Exploitation::OrganRemoval,
+        Exploitation::ChildLabour,
+        Exploitation::Other,
+    ];
+
     /// The stored spelling (as in JSON).
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -355,17 +378,11 @@ mod spelling {
     #[test]
     fn as_str_is_the_json_name() {
         let json = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
-        for form in [
-            Exploitation::SexualExploitation,
-            Exploitation::ForcedLabour,
-            Exploitation::ForcedCriminality,
-            Exploitation::ForcedBegging,
-            Exploitation::ForcedMarriage,
-            Exploitation::OrganRemoval,
-            Exploitation::ChildLabour,
-            Exploitation::Other,
-        ] {
+        for form in Exploitation::ALL {
             assert_eq!(form.as_str(), json(serde_json::json!(form)));
+        }
+        for kind in InterceptionKind::ALL {
+            assert_eq!(kind.as_str(), json(serde_json::json!(kind)));
         }
         for category in [
             SeizureCategory::Weapons,

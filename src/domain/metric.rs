@@ -109,6 +109,17 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    /// Every dimension.
+    pub const ALL: [Dimension; 7] = [
+        Dimension::Exploitation,
+        Dimension::Nationality,
+        Dimension::AgeGroup,
+        Dimension::Sex,
+        Dimension::Kind,
+        Dimension::Day,
+        Dimension::Category,
+    ];
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         self.into()

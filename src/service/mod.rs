@@ -5,5 +5,6 @@
 
 pub mod interceptions;
 pub mod operations;
+pub mod releases;
 pub mod stated;
 pub mod units;
