@@ -25,7 +25,9 @@ use opcoord::api::intake;
 use opcoord::auth::grant::NewToken;
 use opcoord::auth::Auth;
 use opcoord::domain::interception::{self, InterceptionInput, MAX_COUNT};
+use opcoord::domain::metric::Metric;
 use opcoord::domain::operation::{NewOperation, OperationPatch};
+use opcoord::domain::stated::ReportedTallyInput;
 use opcoord::domain::unit::{NewUnit, UnitPatch};
 use opcoord::error::Error;
 
@@ -410,6 +412,49 @@ fn intake_others(bytes: &[u8]) {
     }
 }
 
+/// A stated figure in the contract's shape, its breakdown values near the edges now and then.
+fn stated_like() -> impl Strategy<Value = Value> {
+    object(vec![
+        ("value", count().boxed()),
+        (
+            "breakdown",
+            prop::collection::btree_map(
+                prop::sample::select(vec!["nationality", "exploitation", "age_group", "sex", "kind", "day", "category", "x"]),
+                codes(&["NG", "SN", "sn", "XK", "unknown", "forced_labour", "child", "female", "premises", "2025-09-10", "", "\u{0}"]),
+                0..4,
+            )
+            .prop_map(|map| json!(map))
+            .boxed(),
+        ),
+        ("as_of", text(&["2025-09-14", "1969-12-31", "2200-01-01", "+262142-01-01", "2025-02-30"])),
+    ])
+}
+
+/// A stated figure read and checked for every metric: a problem with a body pointer, or a
+/// figure whose breakdown sums stay within it.
+fn intake_stated(bytes: &[u8]) {
+    let input = match parse_json::<ReportedTallyInput>(bytes) {
+        Ok(input) => input,
+        Err(error) => return assert_body_problem(&error),
+    };
+    let today = NaiveDate::from_ymd_opt(2025, 9, 15).unwrap_or_default();
+    for metric in Metric::ALL {
+        match input.clone().check(metric, today) {
+            Err(error) => {
+                if !matches!(error, Error::BadParameter(_)) {
+                    assert_body_problem(&error);
+                }
+            }
+            Ok(checked) => {
+                for buckets in checked.breakdown.values() {
+                    let sum = buckets.values().fold(0_i64, |s, v| s.saturating_add(*v));
+                    assert!(sum <= checked.value, "a breakdown sums past its figure");
+                }
+            }
+        }
+    }
+}
+
 /// The service's token checks, with a key pair of their own.
 static AUTH: LazyLock<(Auth, String, tempfile::TempDir)> = LazyLock::new(|| {
     let dir = tempfile::tempdir().expect("dir");
@@ -474,6 +519,11 @@ proptest! {
     #[test]
     fn batch_bodies_from_mutated_bytes(bytes in mutated(json!({"items": [departure(), departure()]}).to_string())) {
         intake_batch(&bytes);
+    }
+
+    #[test]
+    fn stated_figures(value in prop_oneof![json_value(), stated_like()]) {
+        intake_stated(value.to_string().as_bytes());
     }
 
     #[test]
