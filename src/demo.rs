@@ -283,8 +283,8 @@ pub fn tokens(conn: &mut DbConn, auth: &Auth) -> Result<(String, String)> {
         sub: "demo-loader".into(),
         jti: "demo".into(),
     };
-    db::tokens::record_issued(conn, &national_claims, &issuer)?;
-    db::tokens::record_issued(conn, &coordination_claims, &issuer)?;
+    crate::service::tokens::record_issued(conn, &national_claims, &issuer)?;
+    crate::service::tokens::record_issued(conn, &coordination_claims, &issuer)?;
     Ok((national, coordination))
 }
 

@@ -268,7 +268,7 @@ fn issue_token(settings: &Settings, request: NewToken) -> Result<String> {
     let database = Database::open(settings)?;
     database.with_conn(db::migrate::run_pending)?;
     database.with_conn(|conn| {
-        db::tokens::record_issued(
+        opcoord::service::tokens::record_issued(
             conn,
             &claims,
             &db::Writer {

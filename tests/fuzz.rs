@@ -419,14 +419,39 @@ fn stated_like() -> impl Strategy<Value = Value> {
         (
             "breakdown",
             prop::collection::btree_map(
-                prop::sample::select(vec!["nationality", "exploitation", "age_group", "sex", "kind", "day", "category", "x"]),
-                codes(&["NG", "SN", "sn", "XK", "unknown", "forced_labour", "child", "female", "premises", "2025-09-10", "", "\u{0}"]),
+                prop::sample::select(vec![
+                    "nationality",
+                    "exploitation",
+                    "age_group",
+                    "sex",
+                    "kind",
+                    "day",
+                    "category",
+                    "x",
+                ]),
+                codes(&[
+                    "NG",
+                    "SN",
+                    "sn",
+                    "XK",
+                    "unknown",
+                    "forced_labour",
+                    "child",
+                    "female",
+                    "premises",
+                    "2025-09-10",
+                    "",
+                    "\u{0}",
+                ]),
                 0..4,
             )
             .prop_map(|map| json!(map))
             .boxed(),
         ),
-        ("as_of", text(&["2025-09-14", "1969-12-31", "2200-01-01", "+262142-01-01", "2025-02-30"])),
+        (
+            "as_of",
+            text(&["2025-09-14", "1969-12-31", "2200-01-01", "+262142-01-01", "2025-02-30"]),
+        ),
     ])
 }
 

@@ -107,7 +107,7 @@ pub async fn issue_token(state: web::Data<AppState>, caller: Caller, body: Body)
     let recorded = claims.clone();
     state
         .db
-        .run(move |conn| db::tokens::record_issued(conn, &recorded, &issuer))
+        .run(move |conn| crate::service::tokens::record_issued(conn, &recorded, &issuer))
         .await?;
     log::info!("token {} issued to {} by {}", claims.jti, claims.sub, caller.sub);
     Ok(HttpResponse::Created().json(IssuedToken {
@@ -171,7 +171,7 @@ pub async fn revoke_token(
                     _ => return Err(no_such_token()),
                 }
             };
-            db::tokens::revoke(conn, &target, &by, expires_at)
+            crate::service::tokens::revoke(conn, &target, &by, expires_at)
         })
         .await?;
     for newly in &revoked.newly {

@@ -7,10 +7,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{issued_tokens, revoked_tokens};
-use super::{journal, now, DbConn, Writer};
+use super::{now, DbConn, Writer};
 use crate::auth::claims::{Access, Claims};
-use crate::domain::audit::{AuditAction, AuditEntity, NewAudit};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::on_backend;
 
 /// The PostgreSQL channel every revocation is announced on (payload: the revoked `jti`).
@@ -88,7 +87,7 @@ impl IssuedRow {
 }
 
 /// Whether `jti` is revoked in the database (not only in an instance's list).
-fn is_revoked(conn: &mut DbConn, jti: &str) -> Result<bool> {
+pub fn is_revoked(conn: &mut DbConn, jti: &str) -> Result<bool> {
     let found: Option<String> = on_backend!(conn, c => revoked_tokens::table
         .find(jti)
         .select(revoked_tokens::jti)
@@ -97,11 +96,9 @@ fn is_revoked(conn: &mut DbConn, jti: &str) -> Result<bool> {
     Ok(found.is_some())
 }
 
-/// Records a token this service issued, with its place in the issuing chain and its audit
-/// entry (the token itself is never stored). Refused (401) when the issuing token has been
-/// revoked meanwhile — by another instance that this one has not heard from yet, say — so
-/// no token outlives the cascade of its parent's revocation.
-pub fn record_issued(conn: &mut DbConn, claims: &Claims, issuer: &Writer) -> Result<()> {
+/// Stores a token this service issued, with its place in the issuing chain (its parent's
+/// `jti`, if a token issued it, and its issuer's `sub`); the token itself is never stored.
+pub fn insert_issued(conn: &mut DbConn, claims: &Claims, issuer: &Writer) -> Result<()> {
     let issued_by = format!("{}/{}", issuer.sub, issuer.jti);
     let parent = (!issuer.jti.is_empty()).then(|| issuer.jti.clone());
     let values = (
@@ -113,30 +110,18 @@ pub fn record_issued(conn: &mut DbConn, claims: &Claims, issuer: &Writer) -> Res
         issued_tokens::issued_by.eq(issued_by),
         issued_tokens::issued_at.eq(timestamp(claims.iat)),
         issued_tokens::expires_at.eq(timestamp(claims.exp)),
-        issued_tokens::parent_jti.eq(parent.clone()),
+        issued_tokens::parent_jti.eq(parent),
         issued_tokens::issuer_sub.eq(&issuer.sub),
     );
-    conn.write(|conn| {
-        conn.lock_keys([CHAIN_LOCK])?;
-        if let Some(parent) = &parent {
-            if is_revoked(conn, parent)? {
-                return Err(Error::Unauthorized("the token has been revoked".into()));
-            }
-        }
-        on_backend!(conn, c => diesel::insert_into(issued_tokens::table).values(values).execute(c))?;
-        let payload = serde_json::to_string(claims).unwrap_or_default();
-        let audit = NewAudit::single(
-            issuer,
-            "",
-            "",
-            AuditAction::Issue,
-            AuditEntity::Token,
-            &claims.jti,
-            1,
-            &payload,
-        );
-        journal::audit_only(conn, vec![audit])
-    })
+    on_backend!(conn, c => diesel::insert_into(issued_tokens::table).values(values).execute(c))?;
+    Ok(())
+}
+
+/// Takes the lock that orders issuing and revoking until the end of the write transaction: a
+/// token cannot be issued by a parent while a revocation of the parent's chain is being
+/// written, so none slips past the cascade (on SQLite, writers take turns anyway).
+pub fn lock_chain(conn: &mut DbConn) -> Result<()> {
+    conn.lock_keys([CHAIN_LOCK])
 }
 
 /// Reads a token this service issued.
@@ -153,83 +138,53 @@ pub fn find_issued(conn: &mut DbConn, jti: &str) -> Result<Option<IssuedToken>> 
     }))
 }
 
-/// What a revocation did.
-#[derive(Debug, Clone)]
-pub struct Revoked {
-    /// When the token named was first revoked.
-    pub revoked_at: NaiveDateTime,
-    /// Every token revoked now: the one named (unless it already was) and each token issued
-    /// below it that was not revoked yet.
-    pub newly: Vec<String>,
+/// Records that `jti` is revoked (by `revoked_by`, at `at`); returns whether it was not yet.
+pub fn insert_revocation(
+    conn: &mut DbConn,
+    jti: &str,
+    revoked_by: &str,
+    at: NaiveDateTime,
+    expires_at: Option<NaiveDateTime>,
+) -> Result<bool> {
+    let values = (
+        revoked_tokens::jti.eq(jti),
+        revoked_tokens::revoked_by.eq(revoked_by),
+        revoked_tokens::revoked_at.eq(at),
+        revoked_tokens::expires_at.eq(expires_at),
+    );
+    let inserted = on_backend!(conn, c => diesel::insert_into(revoked_tokens::table)
+        .values(values)
+        .on_conflict(revoked_tokens::jti)
+        .do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
 }
 
-/// Revokes `jti` and, in the same transaction, every token issued below it down the chain
-/// (again is fine). Each newly revoked token gets its audit entry; on PostgreSQL each is also
-/// announced on [`REVOKED_CHANNEL`] when the transaction commits, so every instance hears of it.
-pub fn revoke(conn: &mut DbConn, jti: &str, revoker: &Writer, expires_at: Option<NaiveDateTime>) -> Result<Revoked> {
-    let revoked_by = format!("{}/{}", revoker.sub, revoker.jti);
-    conn.write(|conn| {
-        conn.lock_keys([CHAIN_LOCK])?;
-        let at = now();
-        let mut newly = Vec::new();
-        let mut audits = Vec::new();
-        let mut level = vec![(jti.to_string(), expires_at)];
-        let mut seen: HashSet<String> = HashSet::new();
-        while !level.is_empty() {
-            let mut parents = Vec::with_capacity(level.len());
-            for (target, expires) in level {
-                if !seen.insert(target.clone()) {
-                    continue;
-                }
-                let values = (
-                    revoked_tokens::jti.eq(&target),
-                    revoked_tokens::revoked_by.eq(&revoked_by),
-                    revoked_tokens::revoked_at.eq(at),
-                    revoked_tokens::expires_at.eq(expires),
-                );
-                let inserted = on_backend!(conn, c => diesel::insert_into(revoked_tokens::table)
-                    .values(values)
-                    .on_conflict(revoked_tokens::jti)
-                    .do_nothing()
-                    .execute(c))?;
-                if inserted == 1 {
-                    let mut payload = serde_json::json!({"jti": target, "revoked_by": revoked_by});
-                    if target != jti {
-                        payload["cascade_from"] = serde_json::json!(jti);
-                    }
-                    audits.push(NewAudit::single(
-                        revoker,
-                        "",
-                        "",
-                        AuditAction::Revoke,
-                        AuditEntity::Token,
-                        &target,
-                        1,
-                        &payload.to_string(),
-                    ));
-                    newly.push(target.clone());
-                }
-                parents.push(target);
-            }
-            let children: Vec<(String, NaiveDateTime)> = on_backend!(conn, c => issued_tokens::table
-                .filter(issued_tokens::parent_jti.eq_any(&parents))
-                .select((issued_tokens::jti, issued_tokens::expires_at))
-                .load(c))?;
-            level = children.into_iter().map(|(j, e)| (j, Some(e))).collect();
+/// The tokens issued by any of `parents`, with when each expires.
+pub fn children_of(conn: &mut DbConn, parents: &[String]) -> Result<Vec<(String, NaiveDateTime)>> {
+    Ok(on_backend!(conn, c => issued_tokens::table
+        .filter(issued_tokens::parent_jti.eq_any(parents))
+        .select((issued_tokens::jti, issued_tokens::expires_at))
+        .load(c))?)
+}
+
+/// When `jti` was first revoked.
+pub fn revoked_at(conn: &mut DbConn, jti: &str) -> Result<NaiveDateTime> {
+    Ok(on_backend!(conn, c => revoked_tokens::table.find(jti).select(revoked_tokens::revoked_at).first(c))?)
+}
+
+/// On PostgreSQL, announces each revoked `jti` on [`REVOKED_CHANNEL`] when the transaction
+/// commits, so every instance hears of it; on SQLite, nothing (instances poll).
+pub fn announce_revoked(conn: &mut DbConn, jtis: &[String]) -> Result<()> {
+    if let DbConn::Postgres(c) = conn {
+        for jti in jtis {
+            diesel::sql_query("SELECT pg_notify($1, $2)")
+                .bind::<diesel::sql_types::Text, _>(REVOKED_CHANNEL)
+                .bind::<diesel::sql_types::Text, _>(jti)
+                .execute(c)?;
         }
-        if let DbConn::Postgres(c) = conn {
-            for target in &newly {
-                diesel::sql_query("SELECT pg_notify($1, $2)")
-                    .bind::<diesel::sql_types::Text, _>(REVOKED_CHANNEL)
-                    .bind::<diesel::sql_types::Text, _>(target)
-                    .execute(c)?;
-            }
-        }
-        journal::audit_only(conn, audits)?;
-        let revoked_at =
-            on_backend!(conn, c => revoked_tokens::table.find(jti).select(revoked_tokens::revoked_at).first(c))?;
-        Ok(Revoked { revoked_at, newly })
-    })
+    }
+    Ok(())
 }
 
 /// Tokens issued by a token or a `sub`, ordered by issue time then `jti`, after `after` (a

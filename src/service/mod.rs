@@ -7,4 +7,5 @@ pub mod interceptions;
 pub mod operations;
 pub mod releases;
 pub mod stated;
+pub mod tokens;
 pub mod units;
