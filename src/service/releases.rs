@@ -5,7 +5,7 @@
 use crate::db::{self, DbConn, Writer};
 use crate::domain::disclosure::figures::{self, Previous, Snapshot};
 use crate::domain::disclosure::publication::publication;
-use crate::domain::disclosure::release::{NewRelease, Release, ReleaseCell, ReleaseStatus};
+use crate::domain::disclosure::release::{NewRelease, Release, ReleaseCell, ReleaseKind, ReleaseStatus};
 use crate::domain::metric::{Dimension, Metric};
 use crate::domain::tally::TOTAL;
 use crate::domain::totals::{self as report, TallyReport};
@@ -73,7 +73,8 @@ pub fn make(conn: &mut DbConn, op: &str, new: &NewRelease, writer: &Writer) -> R
         cells: &previous_cells,
         base: i64::from(p.rounding_base),
     });
-    let computed = figures::compute(&snapshot, prior, i64::from(base), &exact)?;
+    let final_release = new.kind == ReleaseKind::Final;
+    let computed = figures::compute(&snapshot, prior, i64::from(base), &exact, final_release)?;
     let release = Release {
         operation_id: op.to_string(),
         number: 0,

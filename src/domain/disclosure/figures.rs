@@ -127,12 +127,16 @@ fn true_values(snapshot: &Snapshot) -> BTreeMap<Place, i64> {
 }
 
 /// Computes the figures of a new release with rounding base `base`. `earlier_exact` holds, per
-/// metric, every total an earlier published release gave exactly.
+/// metric, every total an earlier published release gave exactly. Only a final release
+/// (`final_release`) may give a total exactly: interim releases go out while the counts still
+/// move, and are rounded throughout, so the exact headline of the final release is never one of
+/// two exact totals that would pin a change between them.
 pub fn compute(
     snapshot: &Snapshot,
     previous: Option<Previous>,
     base: i64,
     earlier_exact: &BTreeMap<Metric, Vec<i64>>,
+    final_release: bool,
 ) -> Result<Vec<ReleaseCell>> {
     let mut values = true_values(snapshot);
     let mut priors: BTreeMap<Place, Prior> = BTreeMap::new();
@@ -215,7 +219,8 @@ pub fn compute(
             std::cmp::Ordering::Less => star.total.value <= p.rounded,
             std::cmp::Ordering::Equal => true,
         });
-        let exact = supported
+        let exact = final_release
+            && supported
             && follows
             && earlier_exact
                 .get(&metric)
