@@ -78,6 +78,7 @@ const WORDS = {
   national_central_bureau: "National Central Bureau", coordination_unit: "Coordination unit", field_unit: "Field unit",
   planned: "Planned", active: "Active", closed: "Closed", reported: "Stated", derived: "From records",
   upsert: "Stored", delete: "Retracted", interception: "Interception", unit: "Unit", tally: "Stated figure",
+  interim: "Interim", final: "Final", draft: "Draft", published: "Published",
 };
 
 /** The label of a code the API uses (kinds, forms of exploitation, statuses...); itself if unknown. */
