@@ -14,18 +14,7 @@ import * as record from "./screens/record.js";
 import * as live from "./screens/live.js";
 import * as releases from "./screens/releases.js";
 import * as release from "./screens/release.js";
-
-// The screens of an operation, in the order of the navigation. A screen is listed only when the
-// API it is a client of exists, and shown only to a token with the scope it needs (`scope`,
-// and every country where its API asks for that). Still to come, each when its API lands: the
-// reporting board (reporting cycle) and imports (a country's desk): each adds one entry here and
-// one module in screens/.
-const OPERATION_SCREENS = [
-  { id: "overview", label: "Overview", href: (op) => `#/ops/${op}`, scope: "tallies:read" },
-  { id: "countries", label: "Countries", href: (op) => `#/ops/${op}/countries`, scope: "operations:read" },
-  { id: "live", label: "Live", href: (op) => `#/ops/${op}/live`, scope: "tallies:read" },
-  { id: "releases", label: "Releases", href: (op) => `#/ops/${op}/releases`, scope: "releases:read", everyCountry: true },
-];
+import { operationScreens } from "./nav.js";
 
 // Route patterns: the fragment's path → the screen module and the nav entry it belongs to.
 const ROUTES = [
@@ -106,7 +95,7 @@ function armExpiry() {
 function renderNav(op, active) {
   const nav = document.getElementById("nav");
   if (!op) return fill(nav);
-  const screens = OPERATION_SCREENS.filter((s) => session.can(s.scope) && (!s.everyCountry || session.allCountries()));
+  const screens = operationScreens();
   fill(nav, h("ul", null,
     h("li", null, h("a", { href: "#/" }, "All operations")),
     screens.map((s) => h("li", null,

@@ -10,7 +10,7 @@ real `opcoord serve` holding the demo operation.
 - releases: a coordination token without the release scopes never sees the screen; the
   secretariat makes a draft, finds a withheld small figure marked as such beside its true value,
   publishes it after a confirmation, opens the public page and finds the published figures there,
-  and discards a second draft;
+  and discards a second draft; a token with releases:read alone reviews but changes nothing;
 - the console's responses carry the Content-Security-Policy; the browser console shows no error;
 - axe-core (vendored in tests/system/vendor) finds no WCAG 2.2 A or AA violation on any screen;
 - a screenshot of every screen (`--shots DIR`; `--shots docs/console` refreshes the committed ones).
@@ -434,6 +434,22 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         check("the API agrees", gone.status == 404, repr(gone))
         b.accessible("the releases")
         b.shot("releases", full=False)
+        b.no_errors()
+
+    @step("releases: releases:read alone reviews, and makes, publishes and discards nothing")
+    def _():
+        reader = token(folder, database_url, "console-test-release-reader", "*", OP, "operations:read releases:read")
+        sign_out(b)
+        b.sign_in(reader)
+        b.wait("Releases in the navigation", lambda: [a for a in b.all("#nav a") if a.text == "Releases"])
+        b.go(f"#/ops/{OP}/releases")
+        b.wait("the releases", lambda: b.heading() == "Releases" and b.all("[data-testid=releases] tbody tr"))
+        check("no draft to make", not b.all("form.make-release") and not b.all("#h-make"))
+        b.go(f"#/ops/{OP}/releases/2")
+        b.wait("release 2", lambda: b.text("[data-testid=release-status]") == "Published" and b.all("[data-testid=review] tbody tr"))
+        buttons = [x.text for x in b.all("main button:not(.sort)")]
+        check("no publish or discard", not [t for t in buttons if t.startswith(("Publish", "Discard"))], str(buttons))
+        check("the public page is linked", b.all(".public-links a"))
         b.no_errors()
 
     @step("signed in as Senegal: only Senegal's figures and records, the scope shown")

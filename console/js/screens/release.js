@@ -9,6 +9,7 @@ import { int, moment, word, clock } from "../format.js";
 import { mayRead, mayWrite, publicUrl, published, byWhom } from "../disclosure.js";
 import { notAllowed, newTab, tell } from "./releases.js";
 import { reviewPanel, withheldPanel } from "./review.js";
+import { operationHome } from "../nav.js";
 
 /** The headline a press office quotes, in the order the public page gives it. */
 const HEADLINE = [
@@ -41,7 +42,7 @@ export async function render(main, ctx) {
         h("button", { type: "button", class: "secondary", onclick: () => discard(r) }, "Discard this draft…"))
       : null;
     fill(main,
-      h("p", { class: "crumbs" }, h("a", { href: `#/ops/${encodeURIComponent(op.id)}` }, op.name), " › ",
+      h("p", { class: "crumbs" }, h("a", { href: operationHome(op.id) }, op.name), " › ",
         h("a", { href: listHref }, "Releases")),
       h("h1", { tabindex: "-1" }, `Release ${int(r.number)} `,
         h("span", { class: `status status-${r.status}`, "data-testid": "release-status" }, word(r.status))),
