@@ -22,31 +22,42 @@ export function publicUrl(op, number, form = "html") {
 }
 
 /**
- * What the method did to one reviewed figure, in words: `{key, text}`, where `key` is the
- * API's treatment (or `unnamed`) and names the tag's style. For a total, `totalExact` says
- * whether the release marks it exact: one that is not is read as rounded, even where the
- * rounded figure happens to be the count.
+ * What the method did to one reviewed figure, in a few words (the published figure stands
+ * beside it): `{key, text}`, where `key` is the API's treatment (or `unnamed`) and names the
+ * tag's style. For a total, `totalExact` says whether the release marks it exact: one that is
+ * not is read as rounded, even where the rounded figure happens to be the count.
  */
 export function treatment(fig, base, totalExact = false) {
   const by = Math.abs(fig.rounded - fig.value);
-  if (!fig.listed) return { key: "unnamed", text: `Not named: one of “the others”, ${fewer(base)}` };
+  if (!fig.listed) return { key: "unnamed", text: "Withheld, not named" };
   switch (fig.treatment) {
     case "exact":
-      if (!isTotal(fig)) return { key: "exact", text: `Exact: a multiple of ${int(base)}` };
-      return totalExact
-        ? { key: "exact", text: "Exact count" }
-        : { key: "exact", text: "Not marked exact, so read as rounded (it equals the count)" };
+      if (!isTotal(fig) || totalExact) return { key: "exact", text: "Exact" };
+      return { key: "read_as_rounded", text: "Read as rounded (equals the count)" };
     case "rounded_up":
       return { key: "rounded_up", text: `Rounded up by ${int(by)}` };
     case "rounded_down":
       return { key: "rounded_down", text: `Rounded down by ${int(by)}` };
     case "withheld":
-      return { key: "withheld", text: `Withheld: ${fewer(base)}` };
+      return { key: "withheld", text: "Withheld" };
     case "zero":
-      return { key: "zero", text: `Zero, shown as ${fewer(base)}` };
+      return { key: "zero", text: "Zero" };
     default:
       return { key: fig.treatment, text: fig.treatment };
   }
+}
+
+/** The words of the tags, for the legend beside the tables. */
+export function legend(base) {
+  const b = int(base);
+  return [
+    ["Exact", `published as counted: a multiple of ${b}, or a total marked exact`],
+    ["Rounded up or down by n", `published as the multiple of ${b} n above or below the count`],
+    ["Withheld", `a count from 1 to ${int(base - 1)}, published as “${fewer(base)}”`],
+    ["Zero", `a true 0, published as “${fewer(base)}” too, so that it cannot be told from a 1`],
+    ["Withheld, not named", `a nationality (or a day outside the operation) under ${b}: one of “the others”`],
+    ["Read as rounded", "a total not marked exact: the public reads it as rounded, even where it equals the count"],
+  ];
 }
 
 /** The tag that says what the method did (its words carry the meaning, not its colour). */

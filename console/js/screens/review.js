@@ -3,9 +3,9 @@
 // with what the method did to it.
 
 import { h, fill } from "../dom.js";
-import { METRICS, countryWithCode, bucketLabel, dimensionLabel, int, metricLabel } from "../format.js";
+import { METRICS, countryWithCode, bucketLabel, count, dimensionLabel, int, metricLabel } from "../format.js";
 import { sortableTable } from "../table.js";
-import { isTotal, published, fewer, treatment, treatmentTag } from "../disclosure.js";
+import { isTotal, published, fewer, legend, treatment, treatmentTag } from "../disclosure.js";
 
 /** The metric shown in the review; kept while the tab lives. */
 let chosen = "victims_safeguarded";
@@ -28,7 +28,7 @@ function where(f) {
 }
 
 /** A table of reviewed figures: where, true count, published, what the method did. */
-function figureTable({ caption, figures, base, label, name, sortValue, className }) {
+function figureTable({ caption, figures, base, label, name, sortValue, className, showPublished = true }) {
   const table = sortableTable({
     caption,
     rowKey: (f) => `${f.metric}/${f.country ?? ""}/${f.dimension ?? ""}/${f.bucket ?? ""}`,
@@ -38,9 +38,11 @@ function figureTable({ caption, figures, base, label, name, sortValue, className
     columns: [
       { key: "where", label, value: sortValue, cell: name },
       { key: "value", label: "True count", numeric: true, value: (f) => f.value, cell: (f) => int(f.value) },
-      { key: "published", label: "Published", numeric: true, value: (f) => f.published ?? -1, cell: (f) => published(f.published, base) },
+      showPublished
+        ? { key: "published", label: "Published", numeric: true, value: (f) => f.published ?? -1, cell: (f) => published(f.published, base) }
+        : null,
       { key: "treatment", label: "What the method did", value: (f) => treatment(f, base).text, cell: (f) => treatmentTag(f, base) },
-    ],
+    ].filter(Boolean),
   });
   table.update(figures);
   if (className) table.el.classList.add(className);
@@ -59,11 +61,11 @@ export function withheldPanel(preview) {
   const carried = preview.publication.metrics.filter((m) => m.carried_from !== null);
   return h("div", null,
     h("ul", { class: "reasons", "data-testid": "withheld-summary" },
-      h("li", null, h("strong", null, `${int(withheld.length)} ${withheld.length === 1 ? "count" : "counts"} from 1 to ${int(base - 1)}`),
-        ` are published as “${fewer(base)}”, and so are ${int(zeros)} true zeros: a count that small could point at a few people, `,
+      h("li", null, h("strong", null, `${count(withheld.length, "count", "counts")} from 1 to ${int(base - 1)}`),
+        ` ${withheld.length === 1 ? "is" : "are"} published as “${fewer(base)}”, and so ${zeros === 1 ? "is" : "are"} ${count(zeros, "true zero", "true zeros")}: a count that small could point at a few people, `,
         `and “${fewer(base)}” never tells a 0 from a 1 or a 4.`,
         unnamed ? ` ${int(unnamed)} of them ${unnamed === 1 ? "is" : "are"} not even named: a nationality, or a day outside the operation, is named only with a figure of ${int(base)} or more, and is otherwise one of “the others”.` : null),
-      h("li", null, h("strong", null, `${int(preview.unpublished)} figures per country and breakdown`),
+      h("li", null, h("strong", null, `${count(preview.unpublished, "figure", "figures")} per country and breakdown`),
         " (a country's victims by nationality, say) are kept with the release and never published: breakdowns are published for the whole operation only."),
       h("li", null, "Seizure quantities (amounts of money, kilograms, items) are not counts and are not published; the number of seizures is."),
       rounded.length
@@ -75,6 +77,7 @@ export function withheldPanel(preview) {
     withheld.length ? figureTable({
       caption: `Counts published as “${fewer(base)}”`,
       className: "withheld-table",
+      showPublished: false,
       figures: withheld,
       base,
       label: "Figure",
@@ -101,6 +104,8 @@ export function reviewPanel(preview) {
   showSelect.addEventListener("change", () => { showing = showSelect.value; draw(); });
   draw();
   return h("div", null,
+    h("details", { class: "legend-words" }, h("summary", null, "What the words in the last column mean"),
+      h("dl", { class: "facts" }, legend(base).map(([term, meaning]) => [h("dt", null, term), h("dd", null, meaning)]))),
     h("div", { class: "filters" },
       h("div", { class: "field" }, h("label", { for: "review-metric" }, "Figure"), metricSelect),
       h("div", { class: "field" }, h("label", { for: "review-show" }, "Show"), showSelect)),
