@@ -9,7 +9,7 @@ real `opcoord serve` holding the demo operation.
 - a revoked token leads back to sign-in with a clear message;
 - releases: a coordination token without the release scopes never sees the screen; the
   secretariat makes a draft, finds a withheld small figure marked as such beside its true value,
-  publishes it after a confirmation, opens the public page and finds the published figures there,
+  publishes it after a confirmation (which also says the draft misses a later push), opens the public page and finds the published figures there,
   and discards a second draft; a token with releases:read alone reviews but changes nothing;
 - the console's responses carry the Content-Security-Policy; the browser console shows no error;
 - axe-core (vendored in tests/system/vendor) finds no WCAG 2.2 A or AA violation on any screen;
@@ -391,10 +391,16 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         b.driver.execute_script("document.activeElement.blur(); document.querySelector('.withheld-table').scrollIntoView();"
                                 "window.scrollBy(0, -60)")
         b.shot("release-phone", size=PHONE, full=False)
+        # A push after the draft: the confirmation says the draft misses it.
+        late = call(server.port, "PUT", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-TEST-3", token=national, body={
+            "kind": "checkpoint", "occurred_at": "2025-09-14T09:00:00Z", "arrests": 1})
+        check("a push after the draft", late.status == 201, repr(late))
         [x for x in b.all("button") if x.text.startswith("Publish release 2")][0].click()
         b.wait("the confirmation", lambda: b.all("[data-testid=confirm-publish][open]"))
         question = b.text("[data-testid=confirm-publish]")
         check("it says a published release never changes", "can never change" in question, question)
+        check("and that the draft misses a change", "has changed since this draft" in question, question)
+        check("so does the page", b.all("[data-testid=draft-stale]"))
         check("the safe answer has the focus", b.driver.execute_script("return document.activeElement.textContent") == "Cancel")
         b.accessible("the confirmation")
         b.shot("release-publish", full=False)

@@ -31,7 +31,7 @@ export async function render(main, ctx) {
   ]);
   const listHref = `#/ops/${encodeURIComponent(opId)}/releases`;
   const message = h("div", { class: "message", tabindex: "-1" });
-  const stale = h("div");
+  const changes = h("div");
 
   function draw(preview) {
     const r = preview.release;
@@ -57,7 +57,7 @@ export async function render(main, ctx) {
           h("dt", null, "Made by"), h("dd", null, byWhom(r.created_by, r.created_at)),
           h("dt", null, "Published by"), h("dd", { "data-testid": "published-by" }, isDraft ? "Not published" : byWhom(r.published_by, r.published_at)),
           h("dt", null, "Rounding"), h("dd", null, `to multiples of ${int(r.rounding_base)} (the operation's threshold: ${int(r.threshold)})`)),
-        isDraft ? stale : publicLinks(op, r),
+        isDraft ? changes : publicLinks(op, r),
         actions),
       section("h-headline", "Headline, as the public reads it", 2, headline(preview),
         h("p", { class: "method-line", "data-testid": "headline-method" }, preview.publication.headline.method)),
@@ -69,6 +69,8 @@ export async function render(main, ctx) {
 
   async function publish(preview) {
     const r = preview.release;
+    // Checked again at the moment of asking: a draft that misses changes is published for good.
+    const stale = await checkChanges(r, base, changes, ctx.signal);
     const where = publicUrl(op.id, r.number);
     const line = HEADLINE.filter(([key]) => key !== "participating_countries").map(([key, label]) => {
       const f = preview.publication.headline[key];
@@ -83,6 +85,7 @@ export async function render(main, ctx) {
           op.public ? `Anyone will read it at ${where}, without a token. ` : "It is served to the public once the operation is marked public. ",
           "A correction can only come in a later release."),
         h("p", null, `The public will read exactly what this page shows as published, as of ${moment(r.created_at)}: ${line}.`),
+        stale ? h("p", { class: "notice" }, "The operation has changed since this draft was made: these figures do not include those changes.") : null,
       ],
       confirm: `Publish release ${int(r.number)}`,
       cancel: "Cancel",
@@ -124,7 +127,7 @@ export async function render(main, ctx) {
   }
 
   draw(first);
-  if (first.release.status === "draft") await checkChanges(first.release, base, stale, ctx.signal);
+  if (first.release.status === "draft") await checkChanges(first.release, base, changes, ctx.signal);
 }
 
 /** The public page, CSV and JSON of a published release (or why the public cannot read it). */
@@ -152,10 +155,11 @@ function headline(preview) {
 
 /**
  * Whether the operation changed after the draft's figures were frozen (the change feed, for a
- * token that may read it): a draft that misses changes is better discarded and made again.
+ * token that may read it), said in `el`: a draft that misses changes is better discarded and
+ * made again. Resolves to true when it changed, false when not, null when it cannot tell.
  */
 async function checkChanges(r, base, el, signal) {
-  if (!session.can("interceptions:read")) return;
+  if (!session.can("interceptions:read")) return null;
   try {
     const feed = await api.get(`${base}/changes`, { after: r.as_of_seq, limit: 1 }, { signal });
     fill(el, feed.changes.length
@@ -164,7 +168,9 @@ async function checkChanges(r, base, el, signal) {
         "it does not include those changes. To publish the latest figures, discard it and make a new draft.")
       : h("p", { class: "help", "data-testid": "draft-current" },
         `No change since this draft was made (checked ${clock(new Date())}): it holds the latest figures.`));
+    return feed.changes.length > 0;
   } catch (e) {
     if (e.name !== "AbortError") fill(el, problemBox(e));
+    return null;
   }
 }
