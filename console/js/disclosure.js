@@ -29,7 +29,7 @@ export function publicUrl(op, number, form = "html") {
  */
 export function treatment(fig, base, totalExact = false) {
   const by = Math.abs(fig.rounded - fig.value);
-  if (!fig.listed) return { key: "unnamed", text: "Withheld, not named" };
+  if (!fig.listed && fig.treatment === "withheld") return { key: "unnamed", text: "Withheld, not named" };
   switch (fig.treatment) {
     case "exact":
       if (!isTotal(fig) || totalExact) return { key: "exact", text: "Exact" };

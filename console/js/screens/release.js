@@ -51,7 +51,7 @@ export async function render(main, ctx) {
         h("dl", { class: "facts", "data-testid": "release-facts" },
           h("dt", null, "Status"), h("dd", null, isDraft
             ? "Draft: not public. Only the secretariat sees it."
-            : `Published: public${op.public ? "" : " once the operation is marked public"}, and it never changes.`),
+            : `Published${op.public ? ": public" : " (the public reads it once the operation is marked public)"}, and it never changes.`),
           h("dt", null, "Kind"), h("dd", null, r.kind === "final" ? "Final figures" : "Interim figures"),
           h("dt", null, "Figures as of"), h("dd", null, `${moment(r.created_at)} (change ${int(r.as_of_seq)})`),
           h("dt", null, "Made by"), h("dd", null, byWhom(r.created_by, r.created_at)),
@@ -67,7 +67,19 @@ export async function render(main, ctx) {
         h("p", { class: "method-line", "data-testid": "method-statement" }, preview.publication.method.statement)));
   }
 
+  let asking = false;
+
   async function publish(preview) {
+    if (asking) return;
+    asking = true;
+    try {
+      await askAndPublish(preview);
+    } finally {
+      asking = false;
+    }
+  }
+
+  async function askAndPublish(preview) {
     const r = preview.release;
     // Checked again at the moment of asking: a draft that misses changes is published for good.
     const stale = await checkChanges(r, base, changes, ctx.signal);
@@ -101,6 +113,8 @@ export async function render(main, ctx) {
   }
 
   async function discard(r) {
+    if (asking) return;
+    asking = true;
     const yes = await confirmDialog({
       testid: "confirm-discard",
       signal: ctx.signal,
@@ -110,6 +124,7 @@ export async function render(main, ctx) {
       confirm: "Discard the draft",
       cancel: "Keep it",
     });
+    asking = false;
     if (!yes) return;
     try {
       await api.del(path);
@@ -148,7 +163,8 @@ function headline(preview) {
       h("dl", null,
         h("dt", null, label),
         h("dd", { class: "value" }, published(f.value, r.rounding_base)),
-        h("dd", { class: "help" }, f.exact ? "exact" : `rounded to a multiple of ${int(r.rounding_base)}`),
+        h("dd", { class: "help" }, f.exact ? "exact"
+          : f.value === null ? `a count from 0 to ${int(r.rounding_base - 1)}` : `rounded to a multiple of ${int(r.rounding_base)}`),
         h("dd", { class: "truth" }, `true count: ${int(truth ?? 0)}`)));
   }));
 }

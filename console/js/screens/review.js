@@ -55,16 +55,18 @@ export function withheldPanel(preview) {
   const figures = preview.review;
   const withheld = figures.filter((f) => f.treatment === "withheld")
     .sort((a, b) => ORDER[a.metric] - ORDER[b.metric] || where(a).localeCompare(where(b)));
-  const unnamed = figures.filter((f) => !f.listed).length;
+  const unnamed = withheld.filter((f) => !f.listed).length;
   const zeros = figures.filter((f) => f.treatment === "zero").length;
   const rounded = preview.publication.metrics.filter((m) => !m.total_exact).map((m) => metricName(m.metric));
   const carried = preview.publication.metrics.filter((m) => m.carried_from !== null);
   return h("div", null,
     h("ul", { class: "reasons", "data-testid": "withheld-summary" },
-      h("li", null, h("strong", null, `${count(withheld.length, "count", "counts")} from 1 to ${int(base - 1)}`),
-        ` ${withheld.length === 1 ? "is" : "are"} published as “${fewer(base)}”, and so ${zeros === 1 ? "is" : "are"} ${count(zeros, "true zero", "true zeros")}: a count that small could point at a few people, `,
-        `and “${fewer(base)}” never tells a 0 from a 1 or a 4.`,
-        unnamed ? ` ${int(unnamed)} of them ${unnamed === 1 ? "is" : "are"} not even named: a nationality, or a day outside the operation, is named only with a figure of ${int(base)} or more, and is otherwise one of “the others”.` : null),
+      base > 1
+        ? h("li", null, h("strong", null, `${count(withheld.length, "count", "counts")} from 1 to ${int(base - 1)}`),
+          ` ${withheld.length === 1 ? "is" : "are"} published as “${fewer(base)}”, and so ${zeros === 1 ? "is" : "are"} ${count(zeros, "true zero", "true zeros")}: `,
+          `a count that small could point at a few people, and “${fewer(base)}” never tells a 0 from a 1 or a ${int(base - 1)}.`,
+          unnamed ? ` ${int(unnamed)} of them ${unnamed === 1 ? "is" : "are"} not even named: a nationality, or a day outside the operation, is named only with a figure of ${int(base)} or more, and is otherwise one of “the others”.` : null)
+        : h("li", null, "The rounding base is 1 (the operation's threshold): every count is published as it is, and no count is withheld."),
       h("li", null, h("strong", null, `${count(preview.unpublished, "figure", "figures")} per country and breakdown`),
         " (a country's victims by nationality, say) are kept with the release and never published: breakdowns are published for the whole operation only."),
       h("li", null, "Seizure quantities (amounts of money, kilograms, items) are not counts and are not published; the number of seizures is."),
