@@ -31,17 +31,27 @@ export function url(path, query) {
   return `/v1/${path}${text ? `?${text}` : ""}`;
 }
 
-/** GETs JSON from the API with the session's token. `options.token` checks another token (sign-in). */
-export async function get(path, query, options = {}) {
+/**
+ * One request to the API with the session's token; resolves to the JSON answer (null for 204).
+ * `options`: `query`, `body` (sent as JSON), `headers`, `signal`, and `token` to check another
+ * token (sign-in), whose 401 does not end the session; `keepSession` does the same for a request
+ * that may be refused on purpose (revoking the token itself).
+ */
+export async function request(method, path, options = {}) {
   const token = options.token || session.current()?.token;
-  const response = await fetch(url(path, query), {
-    headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  const headers = { accept: "application/json", ...(options.headers || {}) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(url(path, options.query), {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
     signal: options.signal,
     cache: "no-store",
     credentials: "omit",
     referrerPolicy: "no-referrer",
   });
-  if (response.ok) return response.json();
+  if (response.ok) return response.status === 204 ? null : response.json();
   let problem = {};
   try {
     problem = await response.json();
@@ -49,22 +59,32 @@ export async function get(path, query, options = {}) {
     problem = { title: response.statusText };
   }
   const error = new ApiError(response.status, problem);
-  if (response.status === 401 && !options.token) onUnauthorized(error);
+  if (response.status === 401 && !options.token && !options.keepSession) onUnauthorized(error);
   throw error;
 }
 
+/** GETs JSON from the API with the session's token. `options.token` checks another token (sign-in). */
+export function get(path, query, options = {}) {
+  return request("GET", path, { ...options, query });
+}
+
 /** POSTs JSON with the session's token. */
-export async function post(path, body) {
-  const token = session.current()?.token;
-  const response = await fetch(url(path), {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-    credentials: "omit",
-    referrerPolicy: "no-referrer",
-  });
-  if (response.ok) return response.json();
-  throw new ApiError(response.status, await response.json().catch(() => ({})));
+export function post(path, body, options = {}) {
+  return request("POST", path, { ...options, body });
+}
+
+/** DELETEs with the session's token. */
+export function del(path, options = {}) {
+  return request("DELETE", path, options);
+}
+
+/**
+ * A fresh `Idempotency-Key`, so a write the network may have cut can be sent again safely.
+ * (`crypto.getRandomValues`, unlike `randomUUID`, also works on a plain-HTTP address.)
+ */
+export function idempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `console-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 /** Every item of a paged list (`items`, `next_cursor`), up to `max` items. */

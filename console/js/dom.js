@@ -63,3 +63,29 @@ export function announce(text) {
   const region = document.getElementById("announce");
   if (region) region.textContent = text;
 }
+
+/**
+ * Asks a question in a modal dialog (the browser's own <dialog>: it holds the focus, Escape
+ * cancels, and so does leaving the screen: `signal`). `body` is nodes or text; the safe answer
+ * (`cancel`) has the focus. Resolves to true when the person confirms.
+ */
+export function confirmDialog({ title, body, confirm, cancel, testid, signal }) {
+  return new Promise((resolve) => {
+    const id = `dialog-${Math.random().toString(36).slice(2)}`;
+    const yes = h("button", { type: "button", class: "danger", value: "yes" }, confirm);
+    const no = h("button", { type: "button", class: "secondary", value: "no", autofocus: true }, cancel);
+    const dialog = h("dialog", { class: "confirm", "aria-labelledby": id, "data-testid": testid },
+      h("h2", { id }, title), h("div", { class: "confirm-body" }, body), h("div", { class: "confirm-actions" }, yes, no));
+    let answer = false;
+    yes.addEventListener("click", () => { answer = true; dialog.close(); });
+    no.addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(answer);
+    });
+    // Leaving the screen (the Back button) closes the question unanswered.
+    signal?.addEventListener("abort", () => dialog.open && dialog.close());
+    document.body.appendChild(dialog);
+    dialog.showModal();
+  });
+}

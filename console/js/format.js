@@ -13,6 +13,8 @@ const CLOCK = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-dig
 
 /** 12992 → "12,992". */
 export const int = (n) => (n === null || n === undefined ? "—" : INTEGER.format(n));
+/** A count with its noun, singular for one: (1, "arrest", "arrests") → "1 arrest"; 12 → "12 arrests". */
+export const count = (n, one, many) => `${int(n)} ${n === 1 ? one : many}`;
 /** A quantity with up to three decimals: 6000 → "6,000", 2.5 → "2.5". */
 export const qty = (n) => (n === null || n === undefined ? "—" : DECIMAL.format(n));
 /** "2025-09-12" → "12 Sept 2025". */
@@ -78,6 +80,7 @@ const WORDS = {
   national_central_bureau: "National Central Bureau", coordination_unit: "Coordination unit", field_unit: "Field unit",
   planned: "Planned", active: "Active", closed: "Closed", reported: "Stated", derived: "From records",
   upsert: "Stored", delete: "Retracted", interception: "Interception", unit: "Unit", tally: "Stated figure",
+  interim: "Interim", final: "Final", draft: "Draft", published: "Published",
 };
 
 /** The label of a code the API uses (kinds, forms of exploitation, statuses...); itself if unknown. */

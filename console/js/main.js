@@ -12,16 +12,9 @@ import * as countries from "./screens/countries.js";
 import * as countryScreen from "./screens/country.js";
 import * as record from "./screens/record.js";
 import * as live from "./screens/live.js";
-
-// The screens of an operation, in the order of the navigation. A screen is listed only when the
-// API it is a client of exists, and shown only to a token with the scope it needs. Still to come,
-// each when its API lands: the reporting board (reporting cycle), imports (a country's desk) and
-// releases (the secretariat): each adds one entry here and one module in screens/.
-const OPERATION_SCREENS = [
-  { id: "overview", label: "Overview", href: (op) => `#/ops/${op}`, scope: "tallies:read" },
-  { id: "countries", label: "Countries", href: (op) => `#/ops/${op}/countries`, scope: "operations:read" },
-  { id: "live", label: "Live", href: (op) => `#/ops/${op}/live`, scope: "tallies:read" },
-];
+import * as releases from "./screens/releases.js";
+import * as release from "./screens/release.js";
+import { operationScreens } from "./nav.js";
 
 // Route patterns: the fragment's path → the screen module and the nav entry it belongs to.
 const ROUTES = [
@@ -32,6 +25,8 @@ const ROUTES = [
   [/^\/ops\/([^/]+)\/countries\/([A-Z]{2})$/, countryScreen, "countries"],
   [/^\/ops\/([^/]+)\/countries\/([A-Z]{2})\/records\/(.+)$/, record, "countries"],
   [/^\/ops\/([^/]+)\/live$/, live, "live"],
+  [/^\/ops\/([^/]+)\/releases$/, releases, "releases"],
+  [/^\/ops\/([^/]+)\/releases\/([1-9][0-9]*)$/, release, "releases"],
 ];
 
 const main = document.getElementById("main");
@@ -74,7 +69,7 @@ function renderWho() {
 async function revokeAndSignOut() {
   const jti = session.current()?.claims.jti;
   try {
-    await api.post(`tokens/${encodeURIComponent(jti)}/revoke`, {});
+    await api.post(`tokens/${encodeURIComponent(jti)}/revoke`, {}, { keepSession: true });
     signOut("You signed out and revoked the token: it is refused from now on.");
   } catch (e) {
     signOut(`You signed out, but the token could not be revoked (${e.message}).`);
@@ -100,7 +95,7 @@ function armExpiry() {
 function renderNav(op, active) {
   const nav = document.getElementById("nav");
   if (!op) return fill(nav);
-  const screens = OPERATION_SCREENS.filter((s) => session.can(s.scope));
+  const screens = operationScreens();
   fill(nav, h("ul", null,
     h("li", null, h("a", { href: "#/" }, "All operations")),
     screens.map((s) => h("li", null,

@@ -3,10 +3,10 @@
 import { h, fill } from "./dom.js";
 
 /**
- * `columns`: [{key, label, numeric, value(row) → sortable value, cell(row) → node or text}].
- * Returns {el, update(rows), sortBy(key, descending)}.
+ * `columns`: [{key, label, numeric, value(row) → sortable value, cell(row) → node or text}];
+ * `rowAttrs(row)` gives each row's attributes. Returns {el, update(rows), sortBy(key, descending)}.
  */
-export function sortableTable({ caption, columns, rowKey, sortKey, descending = true, testid }) {
+export function sortableTable({ caption, columns, rowKey, sortKey, descending = true, testid, rowAttrs }) {
   let rows = [];
   let key = sortKey;
   let down = descending;
@@ -33,7 +33,7 @@ export function sortableTable({ caption, columns, rowKey, sortKey, descending = 
       if (k === key) th.setAttribute("aria-sort", down ? "descending" : "ascending");
       else th.removeAttribute("aria-sort");
     }
-    fill(body, sorted.map((row) => h("tr", null, columns.map((c, i) => {
+    fill(body, sorted.map((row) => h("tr", rowAttrs ? rowAttrs(row) : null, columns.map((c, i) => {
       const content = c.cell ? c.cell(row) : c.value(row);
       return i === 0 ? h("th", { scope: "row" }, content) : h("td", { class: c.numeric ? "numeric" : null }, content);
     }))));

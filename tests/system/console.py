@@ -7,6 +7,10 @@ real `opcoord serve` holding the demo operation.
 - a note and a unit name with markup render as text (no element made, no script run);
 - signed in as Senegal, only Senegal's figures and records are shown, and the scope is visible;
 - a revoked token leads back to sign-in with a clear message;
+- releases: a coordination token without the release scopes never sees the screen; the
+  secretariat makes a draft, finds a withheld small figure marked as such beside its true value,
+  publishes it after a confirmation (which also says the draft misses a later push), opens the public page and finds the published figures there,
+  and discards a second draft; a token with releases:read alone reviews but changes nothing;
 - the console's responses carry the Content-Security-Policy; the browser console shows no error;
 - axe-core (vendored in tests/system/vendor) finds no WCAG 2.2 A or AA violation on any screen;
 - a screenshot of every screen (`--shots DIR`; `--shots docs/console` refreshes the committed ones).
@@ -33,9 +37,15 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 OP = "demo-liberterra-iii"
+RELEASE_SCOPES = "operations:read tallies:read interceptions:read releases:read releases:write"
+# How the public page names each metric's section (src/domain/disclosure/page.rs).
+PUBLIC_METRICS = {"interceptions": "Interceptions", "migrants_detected": "Irregular migrants detected",
+                  "victims_safeguarded": "Victims safeguarded", "arrests": "Arrests",
+                  "investigations_opened": "Investigations opened", "seizures": "Seizures (entries)",
+                  "officers_deployed": "Officers deployed"}
 WALL = (1920, 1080)
 PHONE = (360, 780)
 MARKUP = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2"> <b>bold?</b>'
@@ -196,6 +206,11 @@ def main():
     sys.exit(0 if failed == 0 and passed > 0 else 1)
 
 
+def sign_out(b):
+    b.all(".who-details summary")[0].click()
+    [button for button in b.all(".who-actions button") if button.text == "Sign out"][0].click()
+
+
 def run(server, b, admin, coordination, national, folder, database_url):  # noqa: C901 (one scenario, in steps)
     @step("the console is served with its Content-Security-Policy and cacheable assets")
     def _():
@@ -315,10 +330,146 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         b.shot("live", full=False)
         b.no_errors()
 
+    @step("a token without the release scopes sees no releases screen")
+    def _():
+        nav = [a.text for a in b.all("#nav a")]
+        check("no Releases in the navigation", "Releases" not in nav and "Live" in nav, str(nav))
+        b.go(f"#/ops/{OP}/releases")
+        b.wait("the refusal", lambda: b.heading() == "Not allowed")
+        check("it says which scope it needs", "releases:read" in b.text("main"), b.text("main"))
+        check("no release shown", not b.all("[data-testid=releases]"))
+        b.no_errors()
+
+    sub = "console-test-secretariat-desk"
+    secretariat = token(folder, database_url, sub, "*", OP, RELEASE_SCOPES)
+
+    @step("releases: make a draft, a withheld small figure marked as such, publish, the public page")
+    def _():
+        sign_out(b)
+        b.sign_in(secretariat)
+        b.wait("Releases in the navigation", lambda: [a for a in b.all("#nav a") if a.text == "Releases"])
+        [a for a in b.all("#nav a") if a.text == "Releases"][0].click()
+        b.wait("the releases", lambda: b.heading() == "Releases" and b.all("[data-testid=releases] tbody tr"))
+        listed = b.text("[data-testid=releases]")
+        check("the demo's release, published, with who made it", "Release 1" in listed and "demo-loader" in listed, listed)
+        [x for x in b.all("button") if x.text == "Make a draft"][0].click()
+        b.wait("the draft", lambda: b.heading().startswith("Release 2") and b.all("[data-testid=review] tbody tr"))
+        check("marked a draft", b.text("[data-testid=release-status]") == "Draft")
+        check("and current", "No change since" in b.text("[data-testid=draft-current]"))
+        review = call(server.port, "GET", f"/v1/operations/{OP}/releases/2", token=secretariat).body
+        base = review["release"]["rounding_base"]
+        summary = b.text("[data-testid=withheld-summary]")
+        check("the number of withheld counts", f"{review['withheld']:,} counts from 1 to {base - 1}" in summary, summary)
+        victims = review["publication"]["headline"]["victims_safeguarded"]["value"]
+        card = b.text('[data-testid=release-headline] [data-metric="victims_safeguarded"]')
+        check("the headline as published, beside the true count", f"{victims:,}" in card and "true count" in card, card)
+        small = [f for f in review["review"] if f["treatment"] == "withheld" and f["country"] and f["dimension"] is None]
+        check("the draft withholds a country's small count", small, json.dumps(review["withheld"]))
+        small = small[0]
+        Select(b.all("#review-metric")[0]).select_by_value(small["metric"])
+        row = f'[data-testid=review] tr[data-figure="{small["metric"]}/{small["country"]}//"]'
+        b.wait("the small figure's row", lambda: b.all(row))
+        text = b.text(row)
+        check("its true value beside 'fewer than'", f"\t{small['value']}\tfewer than {base}" in text, repr(text))
+        check("marked withheld", b.text(f"{row} [data-treatment]") == "Withheld", text)
+        check("and among the withheld", b.all(f'.withheld-table tr[data-figure="{small["metric"]}/{small["country"]}//"]'))
+        statement = review["publication"]["method"]["statement"]
+        check("the method in words", b.text("[data-testid=method-statement]") == statement)
+        b.accessible("a draft release")
+        b.driver.execute_script("window.scrollTo(0, 0)")
+        b.shot("release", full=False)
+        Select(b.all("#review-metric")[0]).select_by_value("victims_safeguarded")
+        b.driver.execute_script("document.activeElement.blur(); document.getElementById('h-figures').scrollIntoView()")
+        b.shot("release-figures", full=False)
+        # On a phone, the figures under the base only: the layout is the same, and axe takes a
+        # second less than over every figure.
+        Select(b.all("#review-show")[0]).select_by_value("small")
+        shown = {x.get_attribute("data-treatment") for x in b.all("[data-testid=review] tbody [data-treatment]")}
+        check("only figures under the base", shown and shown <= {"withheld", "zero", "unnamed"}, str(shown))
+        b.driver.set_window_size(*PHONE)
+        b.accessible("a draft release on a phone")
+        b.driver.execute_script("document.activeElement.blur(); document.querySelector('.withheld-table').scrollIntoView();"
+                                "window.scrollBy(0, -60)")
+        b.shot("release-phone", size=PHONE, full=False)
+        # A push after the draft: the confirmation says the draft misses it.
+        late = call(server.port, "PUT", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-TEST-3", token=national, body={
+            "kind": "checkpoint", "occurred_at": "2025-09-14T09:00:00Z", "arrests": 1})
+        check("a push after the draft", late.status == 201, repr(late))
+        [x for x in b.all("button") if x.text.startswith("Publish release 2")][0].click()
+        b.wait("the confirmation", lambda: b.all("[data-testid=confirm-publish][open]"))
+        question = b.text("[data-testid=confirm-publish]")
+        check("it says a published release never changes", "can never change" in question, question)
+        check("and that the draft misses a change", "has changed since this draft" in question, question)
+        check("so does the page", b.all("[data-testid=draft-stale]"))
+        check("the safe answer has the focus", b.driver.execute_script("return document.activeElement.textContent") == "Cancel")
+        b.accessible("the confirmation")
+        b.shot("release-publish", full=False)
+        [x for x in b.all("[data-testid=confirm-publish] button") if x.text == "Publish release 2"][0].click()
+        b.wait("published", lambda: b.text("[data-testid=release-status]") == "Published")
+        check("who published it", sub in b.text("[data-testid=published-by]"), b.text("[data-testid=published-by]"))
+        public = call(server.port, "GET", f"/v1/public/operations/{OP}/releases/latest").body
+        check("the public reads release 2", public["number"] == 2, str(public.get("number")))
+        console_tab = b.driver.current_window_handle
+        [a for a in b.all(".public-links a") if a.text.startswith("Open the public page")][0].click()
+        b.wait("the public page in a new tab", lambda: len(b.driver.window_handles) == 2)
+        b.driver.switch_to.window([w for w in b.driver.window_handles if w != console_tab][0])
+        b.wait("the public page", lambda: "Release 2" in b.text("main"))
+        check("the page is the server's", b.driver.current_url.endswith(f"/v1/public/operations/{OP}/releases/2.html"), b.driver.current_url)
+        check("the published victims figure", f"{victims:,}" in b.text(".headline"), b.text(".headline"))
+        figure = b.driver.execute_script(
+            "const section = [...document.querySelectorAll('section')].find((s) => s.querySelector('h2')?.textContent === arguments[0]);"
+            "const cell = section && [...section.querySelectorAll('td')].find((td) => td.textContent.endsWith(`(${arguments[1]})`));"
+            "return cell ? cell.nextElementSibling.textContent : null", PUBLIC_METRICS[small["metric"]], small["country"])
+        check("the small figure reads 'fewer than' there", figure == f"fewer than {base}", str(figure))
+        b.driver.close()
+        b.driver.switch_to.window(console_tab)
+        b.no_errors()
+
+    @step("releases: discard a draft")
+    def _():
+        b.go(f"#/ops/{OP}/releases")
+        b.wait("the releases", lambda: b.heading() == "Releases" and "Release 2" in b.text("[data-testid=releases]"))
+        [x for x in b.all("button") if x.text == "Make a draft"][0].click()
+        b.wait("the draft", lambda: b.heading().startswith("Release 3") and b.all("[data-testid=review] tbody tr"))
+        [x for x in b.all("button") if x.text.startswith("Discard this draft")][0].click()
+        b.wait("the confirmation", lambda: b.all("[data-testid=confirm-discard][open]"))
+        [x for x in b.all("[data-testid=confirm-discard] button") if x.text == "Discard the draft"][0].click()
+        b.wait("back at the list", lambda: b.heading() == "Releases" and "discarded" in b.text("main [role=status]"))
+        numbers = [r.get_attribute("data-number") for r in b.all("[data-testid=releases] tbody tr")]
+        check("release 3 is gone", numbers == ["2", "1"], str(numbers))
+        gone = call(server.port, "GET", f"/v1/operations/{OP}/releases/3", token=secretariat)
+        check("the API agrees", gone.status == 404, repr(gone))
+        b.accessible("the releases")
+        b.shot("releases")
+        b.no_errors()
+
+    @step("releases: releases:read alone reviews, and makes, publishes and discards nothing")
+    def _():
+        reader = token(folder, database_url, "console-test-release-reader", "*", OP, "operations:read releases:read")
+        # A draft made by a token whose subject is markup: it shows as text.
+        desk = '<img src=x onerror="window.__pwned=4">desk'
+        made = call(server.port, "POST", f"/v1/operations/{OP}/releases", body={"kind": "final"},
+                    token=token(folder, database_url, desk, "*", OP, "releases:read releases:write"))
+        check("a draft made through the API", made.status == 201, repr(made))
+        sign_out(b)
+        b.sign_in(reader)
+        b.wait("Releases in the navigation", lambda: [a for a in b.all("#nav a") if a.text == "Releases"])
+        b.go(f"#/ops/{OP}/releases")
+        b.wait("the releases", lambda: b.heading() == "Releases" and b.all("[data-testid=releases] tbody tr"))
+        check("no draft to make", not b.all("form.make-release") and not b.all("#h-make"))
+        check("who made the draft, as text", desk in b.text("[data-testid=releases]"), b.text("[data-testid=releases]"))
+        check("no element made from it", not b.all("[data-testid=releases] img"))
+        check("no script ran", b.driver.execute_script("return window.__pwned") is None)
+        b.go(f"#/ops/{OP}/releases/2")
+        b.wait("release 2", lambda: b.text("[data-testid=release-status]") == "Published" and b.all("[data-testid=review] tbody tr"))
+        buttons = [x.text for x in b.all("main button:not(.sort)")]
+        check("no publish or discard", not [t for t in buttons if t.startswith(("Publish", "Discard"))], str(buttons))
+        check("the public page is linked", b.all(".public-links a"))
+        b.no_errors()
+
     @step("signed in as Senegal: only Senegal's figures and records, the scope shown")
     def _():
-        b.all(".who-details summary")[0].click()
-        [button for button in b.all(".who-actions button") if button.text == "Sign out"][0].click()
+        sign_out(b)
         b.wait("signed out", lambda: b.heading() == "Sign in" and "signed out" in b.text("[data-testid=signed-out]"))
         check("the token is forgotten", b.driver.execute_script("return sessionStorage.length") == 0)
         b.sign_in(national)
@@ -344,8 +495,7 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
     def _():
         revocable = token(folder, database_url, "console-test-person", "*", OP,
                           "operations:read tallies:read interceptions:read")
-        b.all(".who-details summary")[0].click()
-        [button for button in b.all(".who-actions button") if button.text == "Sign out"][0].click()
+        sign_out(b)
         b.sign_in(revocable)
         b.wait("the overview", lambda: b.driver.execute_script("return document.getElementById('main').dataset.complete"))
         jti = b.driver.execute_script(

@@ -4,7 +4,7 @@
 import * as api from "../api.js";
 import * as session from "../session.js";
 import { h, fill, section, announce } from "../dom.js";
-import { METRICS, country, int, metricLabel, word, clock } from "../format.js";
+import { METRICS, country, count, int, metricLabel, word, clock } from "../format.js";
 import { follow } from "../poll.js";
 import { worldMap } from "../map.js";
 import { scopeNotice, operationHeading, asOfLine } from "./parts.js";
@@ -92,9 +92,9 @@ function changeItem(change) {
   const data = change.data || {};
   const counts = [];
   if (change.entity === "interception" && change.action !== "delete") {
-    if (data.migrants?.total) counts.push(`${int(data.migrants.total)} migrants`);
-    if (data.victims?.total) counts.push(`${int(data.victims.total)} victims`);
-    if (data.arrests) counts.push(`${int(data.arrests)} arrests`);
+    if (data.migrants?.total) counts.push(count(data.migrants.total, "migrant", "migrants"));
+    if (data.victims?.total) counts.push(count(data.victims.total, "victim", "victims"));
+    if (data.arrests) counts.push(count(data.arrests, "arrest", "arrests"));
   } else if (change.entity === "tally") {
     counts.push(`${metricLabel(data.metric)}: ${int(data.value)}`);
   }

@@ -5,6 +5,7 @@ import * as session from "../session.js";
 import { h, fill, problemBox } from "../dom.js";
 import { country, day, int, metricLabel, word } from "../format.js";
 import { scopeNotice } from "./parts.js";
+import { operationHome } from "../nav.js";
 
 const HEADLINE = ["interceptions", "migrants_detected", "victims_safeguarded", "arrests", "investigations_opened"];
 
@@ -18,7 +19,7 @@ export async function render(main, ctx) {
   for (const op of operations) {
     const figures = h("div", { class: "op-figures" }, h("p", { class: "loading" }, "Loading figures…"));
     list.appendChild(h("li", { class: "op-card" },
-      h("h2", null, h("a", { href: `#/ops/${encodeURIComponent(op.id)}` }, op.name)),
+      h("h2", null, h("a", { href: operationHome(op.id) }, op.name)),
       h("p", { class: "op-meta" },
         h("span", { class: `status status-${op.status}` }, word(op.status)), " ",
         h("span", null, `${day(op.starts_on)} – ${day(op.ends_on)}`), " · ",

@@ -5,6 +5,7 @@ import * as session from "../session.js";
 import { h, fill } from "../dom.js";
 import { clock, country, day, int, word } from "../format.js";
 import { VISIBLE_SECONDS } from "../poll.js";
+import { operationHome } from "../nav.js";
 
 /** Says whose figures the page shows when the token does not cover every country. */
 export function scopeNotice() {
@@ -19,7 +20,7 @@ export function scopeNotice() {
 /** The operation's name as the page heading, with its status and dates. */
 export function operationHeading(op, title) {
   return [
-    h("p", { class: "crumbs" }, h("a", { href: `#/ops/${encodeURIComponent(op.id)}` }, op.name)),
+    h("p", { class: "crumbs" }, h("a", { href: operationHome(op.id) }, op.name)),
     h("h1", { tabindex: "-1" }, title || op.name),
     h("p", { class: "op-meta" },
       h("span", { class: `status status-${op.status}` }, word(op.status)), " ",

@@ -3,6 +3,7 @@
 import * as api from "../api.js";
 import * as session from "../session.js";
 import { h, fill } from "../dom.js";
+import { operationHome } from "../nav.js";
 
 export async function render(main, ctx) {
   const why = session.endedBecause();
@@ -54,7 +55,7 @@ export async function render(main, ctx) {
     session.start(token);
     input.value = "";
     ctx.signedIn();
-    ctx.navigate(claims.ops.length === 1 && claims.ops[0] !== "*" ? `#/ops/${encodeURIComponent(claims.ops[0])}` : "#/");
+    ctx.navigate(claims.ops.length === 1 && claims.ops[0] !== "*" ? operationHome(claims.ops[0]) : "#/");
   });
 
   fill(main,
