@@ -10,9 +10,11 @@ use crate::db_test;
 
 const OP: &str = "liberterra-iii";
 
-/// Issues a token through the API with `token`; returns the answer's body.
-async fn issue(app: &TestApp, token: &str, sub: &str, scope: &str, countries: Value) -> Value {
-    let body = json!({"sub": sub, "scope": scope, "countries": countries, "ops": [OP], "ttl_seconds": 600});
+/// Issues a token through the API with `token`; returns the answer's body. Each link of a chain
+/// lives shorter than the one above it, so a second ticking between two issues cannot make a
+/// child outlive its parent (which the service refuses).
+async fn issue(app: &TestApp, token: &str, sub: &str, scope: &str, countries: Value, ttl: u32) -> Value {
+    let body = json!({"sub": sub, "scope": scope, "countries": countries, "ops": [OP], "ttl_seconds": ttl});
     app.post_as(token, "/v1/tokens", body).await.expect(201).body
 }
 
@@ -26,9 +28,9 @@ db_test!(
         let app = TestApp::start(db).await;
         app.operation(OP).await;
         let other = app.second_instance(|s| s.revocation_refresh_ms = 60_000).await;
-        let regional = issue(&app, &app.admin, "regional", "tokens:issue operations:read", json!(["GB", "FR"])).await;
-        let national = issue(&app, &field(&regional, "token"), "gb-nca", "tokens:issue operations:read", json!(["GB"])).await;
-        let desk = issue(&app, &field(&national, "token"), "desk", "operations:read", json!(["GB"])).await;
+        let regional = issue(&app, &app.admin, "regional", "tokens:issue operations:read", json!(["GB", "FR"]), 1800).await;
+        let national = issue(&app, &field(&regional, "token"), "gb-nca", "tokens:issue operations:read", json!(["GB"]), 900).await;
+        let desk = issue(&app, &field(&national, "token"), "desk", "operations:read", json!(["GB"]), 300).await;
         assert_eq!(field(&desk, "sub"), "test/regional/gb-nca/desk");
         let url = format!("/v1/operations/{OP}");
         for token in [&regional, &national, &desk] {
@@ -90,7 +92,7 @@ db_test!(
         let url = format!("/v1/operations/{OP}");
         let mut delays = Vec::new();
         for i in 0..10 {
-            let token = issue(&app, &app.admin, &format!("unit-{i}"), "operations:read", json!(["GB"])).await;
+            let token = issue(&app, &app.admin, &format!("unit-{i}"), "operations:read", json!(["GB"]), 600).await;
             assert_eq!(other.get_status(&field(&token, "token"), &url).await, 200);
             app.post(&format!("/v1/tokens/{}/revoke", field(&token, "jti")), json!({})).await.expect(200);
             let revoked = Instant::now();
