@@ -202,6 +202,9 @@ pub fn load(conn: &mut DbConn) -> Result<()> {
         ends_on: chrono::NaiveDate::from_ymd_opt(2025, 9, 14).ok_or_else(|| Error::internal("date"))?,
         public: true,
         suppression_threshold: Some(5),
+        // INTERPOL's General Secretariat is in Lyon: the days and the 09:00 deadline are French time.
+        time_zone: Some("Europe/Paris".into()),
+        report_deadline: Some("09:00".into()),
     };
     service::operations::create(conn, &new, &writer)?;
     for (i, country) in COUNTRIES.iter().enumerate() {
