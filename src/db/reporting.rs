@@ -436,3 +436,25 @@ pub fn verify_days(conn: &mut DbConn, operation_id: &str) -> Result<Vec<String>>
         })
         .collect())
 }
+
+/// Sets when a day's first and last report arrived (and its nil return, if one stands): for the
+/// demo, whose reports are loaded at once but stand for a week of reporting. Never used by a
+/// request.
+pub fn set_report_times(
+    conn: &mut DbConn,
+    operation_id: &str,
+    country: &str,
+    day: NaiveDate,
+    first: DateTime<Utc>,
+) -> Result<()> {
+    let at = first.naive_utc();
+    on_backend!(conn, c => diesel::update(reporting_days::table.find((operation_id, country, day)))
+        .set((reporting_days::first_at.eq(at), reporting_days::last_at.eq(at)))
+        .execute(c))?;
+    on_backend!(conn, c => diesel::update(
+            reporting_days::table.find((operation_id, country, day)).filter(reporting_days::nil_at.is_not_null()),
+        )
+        .set(reporting_days::nil_at.eq(at))
+        .execute(c))?;
+    Ok(())
+}

@@ -423,3 +423,64 @@ db_test!(
         app.get_as(&reader, &format!("/v1/operations/{OP}/reporting/reminders")).await.expect_problem(403);
     }
 );
+
+db_test!(
+    async fn the_migration_counts_the_days_of_what_was_reported_before(db) {
+        let app = TestApp::start(db).await;
+        let t = today();
+        operation(&app, t - Duration::days(5), t, "UTC").await;
+        let day = |n: i64| t - Duration::days(n);
+        push_as(&app, &app.admin, vec![
+            record("DE", "DE-1", &format!("{}T01:00:00Z", day(5))),
+            record("DE", "DE-2", &format!("{}T23:00:00Z", day(5))),
+            record("FR", "FR-1", &format!("{}T12:00:00Z", day(3))),
+            record("FR", "FR-2", &format!("{}T12:00:00Z", day(2))),
+        ]).await.expect(200);
+        app.send(TestRequest::delete().uri(&format!("/v1/operations/{OP}/interceptions/FR/FR-2"))).await.expect(200);
+        let figure = TestRequest::put().uri(&format!("/v1/operations/{OP}/tallies/SN/victims_safeguarded")).set_json(json!({"value": 2, "as_of": day(4)}));
+        app.send(figure).await.expect(201);
+        let before = board(&app, &app.admin, "").await;
+
+        // The reporting tables as the migration finds them: gone, then made from the records.
+        app.db.with_conn(opcoord::db::migrate::revert_last).expect("revert");
+        assert_eq!(app.db.with_conn(opcoord::db::migrate::run_pending).expect("migrate"), 1);
+        let differences = app.db.with_conn(|conn| opcoord::db::reporting::verify_days(conn, OP)).expect("verify");
+        assert!(differences.is_empty(), "{differences:?}");
+        let after = board(&app, &app.admin, "").await;
+        let states = |b: &Value| -> Vec<(String, String, i64, i64)> {
+            b["days"].as_array().expect("days").iter()
+                .map(|r| (r["country"].to_string(), r["state"].to_string(), r["records"].as_i64().unwrap_or(-1), r["stated_figures"].as_i64().unwrap_or(-1)))
+                .collect()
+        };
+        assert_eq!(states(&after), states(&before));
+        assert_eq!(row(&after, "DE", day(5))["records"], 2);
+        assert_eq!(row(&after, "SN", day(4))["state"], "received");
+    }
+);
+
+#[test]
+fn the_remind_command_prints_the_reminders_of_the_demo() {
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_opcoord"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", dir.path().join("demo.db"))
+            .env("OPCOORD_DATA_DIR", dir.path().join("data"))
+            .output()
+            .expect("run opcoord")
+    };
+    assert!(run(&["demo"]).status.success());
+    let text = run(&["reporting", "remind", opcoord::demo::OPERATION]);
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.starts_with("To: DEMO NCB AO (AO)\nSubject: [DEMO] Operation Liberterra III: report due for 3 day(s)"),
+        "{text}"
+    );
+    assert_eq!(text.matches("To: ").count(), 7, "{text}");
+    let json = run(&["reporting", "remind", opcoord::demo::OPERATION, "--json"]);
+    let book: Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(book["reminders"][0]["addressees"][0]["kind"], "national_central_bureau");
+    assert!(!run(&["reporting", "remind", "no-such-operation"]).status.success());
+}
