@@ -143,8 +143,9 @@ pub struct ReportingBoard {
     pub late: Vec<String>,
     /// One row per country shown.
     pub countries: Vec<CountryReporting>,
-    /// One row per country and day shown (participating countries: every day; others: the days
-    /// they sent something for).
+    /// One row per country and day shown: for participating countries every day up to the
+    /// first one not yet due, and later days they already sent something for; for other
+    /// countries the days they sent something for.
     pub days: Vec<DayReport>,
 }
 
@@ -267,6 +268,8 @@ pub fn assemble(input: &BoardInput, filter: &BoardFilter) -> ReportingBoard {
         .take_while(|d| *d <= last)
         .take_while(|d| input.schedule.deadline_of(*d) <= input.now)
         .last();
+    // Days after the first one not yet due are listed only where something came for them.
+    let listed_until = latest_due_day.map_or(first, |d| d.succ_opt().unwrap_or(d).min(last));
     let mut summary = BoardSummary {
         expected: 0,
         received: 0,
@@ -289,7 +292,7 @@ pub fn assemble(input: &BoardInput, filter: &BoardFilter) -> ReportingBoard {
         let mut late_today = false;
         for day in first.iter_days().take_while(|d| *d <= last) {
             let stored = folded.get(&(country.to_string(), day));
-            if !expected && stored.is_none() {
+            if (!expected || day > listed_until) && stored.is_none() {
                 continue;
             }
             let row = day_report(country, day, stored, &input.schedule, input.now);
