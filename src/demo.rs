@@ -362,6 +362,7 @@ pub fn tokens(conn: &mut DbConn, auth: &Auth) -> Result<(String, String)> {
         Scope::InterceptionsRead,
         Scope::TalliesWrite,
         Scope::TalliesRead,
+        Scope::ReportingWrite,
     ];
     let coordination = [
         Scope::OperationsRead,

@@ -178,7 +178,7 @@ fn run(cli: Cli) -> Result<()> {
             let (national, coordination) = opcoord::demo::run(&database, &auth)?;
             eprintln!(
                 "loaded the demo operation `{}` (marked as demo data). Tokens, valid 30 days:\n\
-                 NATIONAL_TOKEN: Senegal's national unit, pushes and reads SN's results\n\
+                 NATIONAL_TOKEN: Senegal's national unit, pushes and reads SN's results, files nil returns\n\
                  COORDINATION_TOKEN: a coordination unit, reads every country's totals",
                 opcoord::demo::OPERATION
             );
