@@ -178,7 +178,9 @@ fn synthetic(named: &[Value]) -> Vec<Value> {
                 body["victims"] = json!({"total": v, "female": female, "male": v - female, "children": v * rng.below(30) / 100,
                     "by_nationality": {n1: v / 2}, "by_exploitation": {form: v}});
             }
-            incident(country, &format!("SYN-{i:04}"), kinds[i % kinds.len()], 8 + (i % 7) as u32, body)
+            // Each country's four records fall on four different days of the week.
+            let day = 8 + ((i % 7 + i / COUNTRIES.len()) % 7) as u32;
+            incident(country, &format!("SYN-{i:04}"), kinds[i % kinds.len()], day, body)
         })
         .collect()
 }
@@ -202,6 +204,9 @@ pub fn load(conn: &mut DbConn) -> Result<()> {
         ends_on: chrono::NaiveDate::from_ymd_opt(2025, 9, 14).ok_or_else(|| Error::internal("date"))?,
         public: true,
         suppression_threshold: Some(5),
+        // INTERPOL's General Secretariat is in Lyon: the days and the 09:00 deadline are French time.
+        time_zone: Some("Europe/Paris".into()),
+        report_deadline: Some("09:00".into()),
     };
     service::operations::create(conn, &new, &writer)?;
     for (i, country) in COUNTRIES.iter().enumerate() {
@@ -230,7 +235,17 @@ pub fn load(conn: &mut DbConn) -> Result<()> {
     }
     let named = named_incidents();
     let items: Vec<Value> = synthetic(&named).into_iter().chain(named).collect();
-    for chunk in items.chunks(500) {
+    // On a second load the countries whose figures are final refuse writes: theirs are loaded.
+    let closed: std::collections::BTreeSet<String> = db::reporting::closed_countries(conn, OPERATION, &COUNTRIES)?
+        .into_iter()
+        .map(|(country, _)| country)
+        .collect();
+    let open: Vec<Value> = items
+        .iter()
+        .filter(|item| !item["country"].as_str().is_some_and(|c| closed.contains(c)))
+        .cloned()
+        .collect();
+    for chunk in open.chunks(500) {
         let items = chunk
             .iter()
             .enumerate()
@@ -248,6 +263,7 @@ pub fn load(conn: &mut DbConn) -> Result<()> {
             return Err(Error::internal(format!("a demo record was refused: {refused}")));
         }
     }
+    reporting(conn, &items, &writer)?;
     // One published release, so the public page has something to show; loading again adds none.
     if db::releases::latest_published(conn, OPERATION)?.is_none() {
         // The demo's figures are the operation's published results: its release is the final one.
@@ -256,6 +272,82 @@ pub fn load(conn: &mut DbConn) -> Result<()> {
         };
         let (release, _) = crate::service::releases::make(conn, OPERATION, &last, &writer)?;
         crate::service::releases::publish(conn, OPERATION, release.number, &writer)?;
+    }
+    Ok(())
+}
+
+/// Countries that stay silent on the days they have no record for (late on the board).
+fn is_silent(index: usize) -> bool {
+    index % 17 == 5
+}
+
+/// The reporting cycle of the demo week, as a coordination unit would see it the Monday after:
+/// every country reported on the days of its records and, but for a few silent ones, filed a nil
+/// return for the others; a third declared their figures final, half of those were approved by
+/// the secretariat, and Spain's were approved then reopened with a reason. Report times are set
+/// as if the reports had arrived during the week (most before the 09:00 deadline, some after),
+/// not at the moment of loading. Countries whose status has moved are left as they are, so
+/// loading again changes nothing.
+fn reporting(conn: &mut DbConn, items: &[Value], loader: &Writer) -> Result<()> {
+    use crate::domain::reporting::Transition;
+    use chrono::{Duration, NaiveDate};
+    let secretariat = Writer {
+        sub: "demo-secretariat".into(),
+        jti: "demo".into(),
+    };
+    let operation = db::operations::get_bare(conn, OPERATION)?;
+    let schedule = operation.schedule()?;
+    let mut reported: std::collections::BTreeSet<(String, NaiveDate)> = std::collections::BTreeSet::new();
+    for item in items {
+        let country = item["country"].as_str().unwrap_or_default();
+        let at = item["occurred_at"].as_str().unwrap_or_default();
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(at) {
+            reported.insert((country.to_string(), schedule.day_of(at.to_utc())));
+        }
+    }
+    let days: Vec<NaiveDate> = operation
+        .starts_on
+        .iter_days()
+        .take_while(|d| *d <= operation.ends_on)
+        .collect();
+    for (i, country) in COUNTRIES.iter().enumerate() {
+        if db::reporting::status(conn, OPERATION, country)?.version > 0 {
+            continue;
+        }
+        for (d, day) in days.iter().enumerate() {
+            let has_records = reported.contains(&(country.to_string(), *day));
+            if !has_records && !is_silent(i) {
+                service::reporting::file_nil(conn, OPERATION, country, *day, loader)?;
+            }
+            if has_records || !is_silent(i) {
+                // Most arrive in the evening of the day; one in eight the morning after the deadline.
+                let deadline = schedule.deadline_of(*day);
+                let first = match (i + d) % 8 {
+                    0 => deadline + Duration::hours(3),
+                    _ => deadline - Duration::hours(12 + ((i + d) % 5) as i64),
+                };
+                db::reporting::set_report_times(conn, OPERATION, country, *day, first)?;
+            }
+        }
+        let spain = *country == "ES";
+        if (i % 3 == 0 && !is_silent(i)) || spain {
+            service::reporting::transition(conn, OPERATION, country, Transition::DeclareFinal, None, loader)?;
+            if i % 6 == 0 || spain {
+                service::reporting::transition(conn, OPERATION, country, Transition::Approve, None, &secretariat)?;
+            }
+        }
+        if spain {
+            let reason = "DEMO DATA. The Barcelona salon network (ES-001) was also entered by a regional desk as a \
+                separate record; Spain will retract the duplicate and declare its figures final again.";
+            service::reporting::transition(
+                conn,
+                OPERATION,
+                country,
+                Transition::Reopen,
+                Some(reason.into()),
+                &secretariat,
+            )?;
+        }
     }
     Ok(())
 }
@@ -270,6 +362,7 @@ pub fn tokens(conn: &mut DbConn, auth: &Auth) -> Result<(String, String)> {
         Scope::InterceptionsRead,
         Scope::TalliesWrite,
         Scope::TalliesRead,
+        Scope::ReportingWrite,
     ];
     let coordination = [
         Scope::OperationsRead,

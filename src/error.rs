@@ -88,6 +88,10 @@ pub enum Error {
     /// The request conflicts with the state of the resource (409).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The country's figures are final or approved: its writes to the operation are refused
+    /// until the secretariat reopens them (409, `country-final`).
+    #[error("country final: {0}")]
+    CountryFinal(String),
     /// A request with the same `Idempotency-Key` is still running; retry after `Retry-After` (409).
     #[error("in progress: a request with this Idempotency-Key is still being processed; retry shortly")]
     InProgress,
@@ -178,6 +182,7 @@ impl Error {
             Error::Forbidden(_) => ("forbidden", "Forbidden"),
             Error::NotFound(_) => ("not-found", "Not found"),
             Error::Conflict(_) => ("conflict", "Conflict"),
+            Error::CountryFinal(_) => ("country-final", "Country figures are final"),
             Error::InProgress => ("in-progress", "Request in progress"),
             Error::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
             Error::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
@@ -231,7 +236,7 @@ impl ResponseError for Error {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) | Error::InProgress => StatusCode::CONFLICT,
+            Error::Conflict(_) | Error::CountryFinal(_) | Error::InProgress => StatusCode::CONFLICT,
             Error::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,

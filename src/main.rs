@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: TalliesCommand,
     },
+    /// The reporting cycle.
+    Reporting {
+        #[command(subcommand)]
+        command: ReportingCommand,
+    },
     /// Print the OpenAPI document, or write it to a file.
     Openapi {
         /// Write the document here instead of printing it.
@@ -87,6 +92,19 @@ enum AuditCommand {
 enum TalliesCommand {
     /// Recompute every derived cell from the records; exit non-zero, naming the cells, on any difference.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportingCommand {
+    /// Print a reminder for every participating country late with its reports, addressed to its
+    /// active units, ready to be mailed or posted (no mail server is needed).
+    Remind {
+        /// The operation.
+        operation: String,
+        /// Print the reminders as JSON (as `GET .../reporting/reminders` answers) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,12 +178,27 @@ fn run(cli: Cli) -> Result<()> {
             let (national, coordination) = opcoord::demo::run(&database, &auth)?;
             eprintln!(
                 "loaded the demo operation `{}` (marked as demo data). Tokens, valid 30 days:\n\
-                 NATIONAL_TOKEN: Senegal's national unit, pushes and reads SN's results\n\
+                 NATIONAL_TOKEN: Senegal's national unit, pushes and reads SN's results, files nil returns\n\
                  COORDINATION_TOKEN: a coordination unit, reads every country's totals",
                 opcoord::demo::OPERATION
             );
             println!("export NATIONAL_TOKEN={national}");
             println!("export COORDINATION_TOKEN={coordination}");
+            Ok(())
+        }
+        Command::Reporting {
+            command: ReportingCommand::Remind { operation, json },
+        } => {
+            let database = Database::open(&settings)?;
+            let book = database
+                .with_conn(|conn| opcoord::service::reporting::reminders(conn, &operation, chrono::Utc::now()))?;
+            if json {
+                let text = serde_json::to_string_pretty(&book)
+                    .map_err(|e| Error::Command(format!("cannot write the reminders: {e}")))?;
+                println!("{text}");
+            } else {
+                print!("{}", opcoord::domain::reporting::to_text(&book));
+            }
             Ok(())
         }
         Command::Audit {

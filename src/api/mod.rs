@@ -14,6 +14,7 @@ pub mod operations;
 pub mod problems;
 pub mod public;
 pub mod releases;
+pub mod reporting;
 mod respond;
 pub mod sync;
 pub mod tallies;
@@ -47,7 +48,8 @@ use crate::error::{FieldError, Problem};
         (name = "units", description = "National units taking part in an operation"),
         (name = "interceptions", description = "Incidents pushed by national systems: counts and categories only"),
         (name = "sync", description = "The change feed and reconciliation"),
-        (name = "tallies", description = "Totals by country and breakdown, stated figures, reporting status"),
+        (name = "tallies", description = "Totals by country and breakdown (with each country's reporting status), stated figures"),
+        (name = "reporting", description = "The reporting cycle: the board, nil returns, final and approved figures, reminders"),
         (name = "audit", description = "Who changed what, as a hash chain"),
         (name = "releases", description = "Releases: the secretariat makes, reviews and publishes frozen, protected figures"),
         (name = "public", description = "Published releases, without a token"),
@@ -123,7 +125,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(sync::list_changes)
                 .service(sync::get_sync_digest)
                 .service(tallies::get_tallies)
-                .service(tallies::get_reporting)
+                .service(reporting::get_reporting)
+                .service(reporting::get_reminders)
+                .service(reporting::put_nil_return)
+                .service(reporting::retract_nil_return)
+                .service(reporting::declare_final)
+                .service(reporting::approve_country)
+                .service(reporting::reopen_country)
                 .service(tallies::put_reported_tally)
                 .service(tallies::get_reported_tally)
                 .service(releases::create_release)

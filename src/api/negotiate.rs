@@ -10,6 +10,14 @@ use actix_web::middleware::Next;
 
 use crate::error::PROBLEM_JSON;
 
+/// Whether the request's `Accept` names `media_type` (for the reads that also answer CSV or text).
+pub fn accepts(req: &actix_web::HttpRequest, media_type: &str) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains(media_type))
+}
+
 /// Rewrites the media type of a problem answer when the client prefers plain JSON.
 pub async fn problem_media_type(
     req: ServiceRequest,

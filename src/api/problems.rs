@@ -31,7 +31,9 @@ pub struct Forbidden(Problem);
 pub struct NotFound(Problem);
 
 /// The request conflicts with the state of the resource (operation not active, a move of status
-/// that is not allowed, the same key with other content).
+/// that is not allowed, the same key with other content), or — type
+/// `urn:opcoord:problem:country-final` — the country's figures are final or approved, so its
+/// writes are refused until the secretariat reopens them.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct Conflict(Problem);
@@ -141,6 +143,12 @@ response_set!(
         412 => PreconditionFailed,
         422 => Unprocessable,
     }
+);
+
+response_set!(
+    /// A change of state without a body (a nil return, a declaration of finality) whose path
+    /// keys may not parse and which the state of the resource may refuse.
+    StateChangeErrors = ReadErrors + { 400 => BadRequest, 409 => Conflict }
 );
 
 response_set!(

@@ -1,10 +1,10 @@
-//! `/v1/operations/{op}/tallies`: the totals coordination units read, the figures countries
-//! state outright, and who has reported when.
+//! `/v1/operations/{op}/tallies`: the totals coordination units read (with each country's
+//! reporting status), and the figures countries state outright.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::web::Bytes;
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -86,38 +86,13 @@ pub struct ReportedTallyHistory {
     pub history: Vec<ReportedTally>,
 }
 
-/// When one country last reported.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CountryReporting {
-    /// The country.
-    pub country: String,
-    /// Whether it has an active unit in the operation.
-    pub participating: bool,
-    /// When it last sent anything (an interception or a stated figure).
-    pub last_reported_at: Option<DateTime<Utc>>,
-    /// `sub` of the token it last sent with.
-    pub last_reported_by: Option<String>,
-    /// What it last sent.
-    pub last_reported: Option<String>,
-    /// No report in the last 24 hours.
-    pub late: bool,
-}
-
-/// Answer of `GET .../reporting`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReportingStatus {
-    /// Per country, participating or having reported.
-    pub countries: Vec<CountryReporting>,
-    /// Countries with no report in the last 24 hours.
-    pub late: Vec<String>,
-}
-
 /// Read the totals of an operation.
 ///
 /// Per country and metric: the figure that stands (a country's stated figure where there is one,
-/// else the one derived from its records), both figures beside it, breakdowns, totals over the
-/// countries, and the change-feed position they are current as of. Reads maintained cells only,
-/// never the records. `Accept: text/csv` gives the same rows as CSV.
+/// else the one derived from its records), both figures beside it, breakdowns, the country's
+/// reporting status (provisional, final, approved, reopened), totals over the countries with the
+/// part of them that is final or approved, and the change-feed position they are current as of.
+/// Reads maintained cells only, never the records. `Accept: text/csv` gives the same rows as CSV.
 #[utoipa::path(
     tag = "tallies",
     operation_id = "get_tallies",
@@ -140,19 +115,8 @@ pub async fn get_tallies(
     let op = path.into_inner();
     caller.require_in(Scope::TalliesRead, &op)?;
     let query = query.checked()?;
-    let countries = match &query.country {
-        Some(code) => {
-            let code = crate::domain::country::parameter("country", code)?;
-            caller.require_country(&code)?;
-            Some(vec![code])
-        }
-        None => caller.countries.filter(),
-    };
-    let wants_csv = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/csv"));
+    let countries = caller.countries_shown(query.country.as_deref())?;
+    let wants_csv = super::negotiate::accepts(&req, "text/csv");
     // Everything the answer depends on; the checks above have already passed.
     let key = format!(
         "{op}\n{:?}\n{:?}\n{:?}\n{wants_csv}",
@@ -182,9 +146,13 @@ pub async fn get_tallies(
                 }
                 let cells = db::tallies::read(conn, &op, &names, &dimensions, countries.as_deref())?;
                 let reported = db::stated::current(conn, &op, countries.as_deref())?;
-                Ok(totals::assemble(
-                    &op, seq, &cells, &reported, &metrics, dimension, group_by,
-                ))
+                let statuses = db::reporting::statuses(conn, &op, countries.as_deref())?
+                    .into_iter()
+                    .map(|s| (s.country, s.status))
+                    .collect();
+                let mut report = totals::assemble(&op, seq, &cells, &reported, &metrics, dimension, group_by);
+                totals::with_status(&mut report, &statuses);
+                Ok(report)
             })
         })
         .await?;
@@ -299,78 +267,4 @@ pub async fn get_reported_tally(
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(current.version)))
         .json(ReportedTallyHistory { current, history }))
-}
-
-/// Read who has reported.
-///
-/// Per country taking part (or having reported): when it last reported and what. Also which
-/// countries have sent nothing in the last 24 hours. Only the token's countries are shown.
-#[utoipa::path(
-    tag = "tallies",
-    operation_id = "get_reporting",
-    security(("bearer" = ["tallies:read"])),
-    params(("op" = String, Path, description = "Operation id")),
-    responses(
-        (status = 200, description = "Reporting status", body = ReportingStatus),
-        super::problems::ReadErrors,
-    )
-)]
-#[get("/operations/{op}/reporting")]
-pub async fn get_reporting(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> Result<web::Json<ReportingStatus>> {
-    let op = path.into_inner();
-    caller.require_in(Scope::TalliesRead, &op)?;
-    let (operation, reports) = state
-        .db
-        .run(move |conn| Ok((db::operations::get(conn, &op)?, db::reporting::last_reports(conn, &op)?)))
-        .await?;
-    let horizon = Utc::now()
-        .checked_sub_signed(chrono::TimeDelta::hours(24))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let mut countries: std::collections::BTreeMap<String, CountryReporting> = operation
-        .participating_countries
-        .iter()
-        .map(|c| {
-            (
-                c.clone(),
-                CountryReporting {
-                    country: c.clone(),
-                    participating: true,
-                    last_reported_at: None,
-                    last_reported_by: None,
-                    last_reported: None,
-                    late: true,
-                },
-            )
-        })
-        .collect();
-    for db::reporting::LastReport {
-        country,
-        last_reported_at: at,
-        last_sub: sub,
-        last_what: what,
-    } in reports
-    {
-        let entry = countries.entry(country.clone()).or_insert(CountryReporting {
-            country,
-            participating: false,
-            last_reported_at: None,
-            last_reported_by: None,
-            last_reported: None,
-            late: true,
-        });
-        entry.last_reported_at = Some(at.and_utc());
-        entry.last_reported_by = Some(sub);
-        entry.last_reported = Some(what);
-        entry.late = at.and_utc() < horizon;
-    }
-    let countries: Vec<CountryReporting> = countries
-        .into_values()
-        .filter(|c| caller.countries.allows(&c.country))
-        .collect();
-    let late = countries.iter().filter(|c| c.late).map(|c| c.country.clone()).collect();
-    Ok(web::Json(ReportingStatus { countries, late }))
 }

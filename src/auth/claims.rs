@@ -69,11 +69,15 @@ pub enum Scope {
     ReleasesRead,
     /// Create, publish and discard releases.
     ReleasesWrite,
+    /// File nil returns and declare a country's figures final.
+    ReportingWrite,
+    /// Approve final figures and reopen them (the secretariat).
+    ReportingApprove,
 }
 
 impl Scope {
     /// Every scope, in a stable order.
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 13] = [
         Scope::OperationsRead,
         Scope::OperationsWrite,
         Scope::UnitsWrite,
@@ -85,6 +89,8 @@ impl Scope {
         Scope::TokensIssue,
         Scope::ReleasesRead,
         Scope::ReleasesWrite,
+        Scope::ReportingWrite,
+        Scope::ReportingApprove,
     ];
 
     /// The spelling in the `scope` claim.
@@ -101,6 +107,8 @@ impl Scope {
             Scope::TokensIssue => "tokens:issue",
             Scope::ReleasesRead => "releases:read",
             Scope::ReleasesWrite => "releases:write",
+            Scope::ReportingWrite => "reporting:write",
+            Scope::ReportingApprove => "reporting:approve",
         }
     }
 

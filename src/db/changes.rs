@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::schema::commits;
-use super::{interceptions, stated, units, DbConn};
+use super::{interceptions, reporting, stated, units, DbConn};
 use crate::domain::change::{Action, Change, ChangePage, Entity};
 use crate::error::{Error, Result};
 use crate::on_backend;
@@ -87,6 +87,30 @@ pub fn list(
                 key: format!("{}/{}", tally.country, tally.metric.as_str()),
                 version: tally.version,
                 data: data(&tally)?,
+            });
+        }
+        for (txn, index, nil) in reporting::nil_returns_by_feed_txns(conn, operation_id, &txns, countries)? {
+            let Some(seq) = position(txn, index) else { continue };
+            found.push(Change {
+                seq,
+                entity: Entity::NilReturn,
+                action: if nil.filed { Action::Upsert } else { Action::Delete },
+                country: nil.country.clone(),
+                key: format!("{}/{}", nil.country, nil.day),
+                version: nil.version,
+                data: data(&nil)?,
+            });
+        }
+        for (txn, index, status) in reporting::statuses_by_feed_txns(conn, operation_id, &txns, countries)? {
+            let Some(seq) = position(txn, index) else { continue };
+            found.push(Change {
+                seq,
+                entity: Entity::ReportingStatus,
+                action: Action::Upsert,
+                country: status.country.clone(),
+                key: status.country.clone(),
+                version: status.version,
+                data: data(&status)?,
             });
         }
         examined = last;

@@ -156,6 +156,21 @@ pub fn commit(conn: &mut DbConn, journal: Journal) -> Result<Vec<AuditEntry>> {
     Ok(entries)
 }
 
+/// Closes a transaction that wrote one object of the feed (at `feed_index` 0) with its one
+/// audit entry; call it last in the transaction.
+pub fn commit_one(conn: &mut DbConn, txn: i64, entry: NewAudit) -> Result<()> {
+    commit(
+        conn,
+        Journal {
+            operation_id: entry.operation_id.clone(),
+            txn,
+            feed_count: 1,
+            audit: vec![entry],
+        },
+    )
+    .map(|_| ())
+}
+
 /// The change-feed position: the last position handed out.
 pub fn position(conn: &mut DbConn) -> Result<i64> {
     Ok(on_backend!(conn, c => log_head::table.find(1).select(log_head::change_seq).first(c))?)

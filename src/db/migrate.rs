@@ -51,3 +51,12 @@ pub fn revert_all(conn: &mut DbConn) -> Result<usize> {
     }
     .map_err(failed("reverting"))
 }
+
+/// Reverts the latest applied migration (for tests of what a migration does to existing data).
+pub fn revert_last(conn: &mut DbConn) -> Result<()> {
+    match conn {
+        DbConn::Postgres(c) => c.revert_last_migration(POSTGRES).map(|_| ()),
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(|_| ()),
+    }
+    .map_err(failed("reverting"))
+}

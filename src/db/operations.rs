@@ -27,6 +27,8 @@ struct OperationRow {
     version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    time_zone: String,
+    report_deadline: String,
 }
 
 impl OperationRow {
@@ -45,6 +47,8 @@ impl OperationRow {
             ends_on: self.ends_on,
             public: self.public,
             suppression_threshold: self.suppression_threshold,
+            time_zone: self.time_zone,
+            report_deadline: self.report_deadline,
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -144,6 +148,8 @@ pub fn insert(conn: &mut DbConn, new: &NewOperation, at: NaiveDateTime) -> Resul
         version: 1,
         created_at: at,
         updated_at: at,
+        time_zone: new.time_zone().to_string(),
+        report_deadline: new.report_deadline().to_string(),
     };
     on_backend!(conn, c => diesel::insert_into(operations::table).values(&row).execute(c))?;
     row.into_operation(None)
@@ -162,6 +168,8 @@ pub fn update(conn: &mut DbConn, next: &Operation) -> Result<bool> {
             operations::ends_on.eq(next.ends_on),
             operations::public.eq(next.public),
             operations::suppression_threshold.eq(next.suppression_threshold),
+            operations::time_zone.eq(&next.time_zone),
+            operations::report_deadline.eq(&next.report_deadline),
             operations::version.eq(next.version),
             operations::updated_at.eq(next.updated_at.naive_utc()),
         ))

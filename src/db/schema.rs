@@ -16,6 +16,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        time_zone -> Text,
+        report_deadline -> Text,
     }
 }
 
@@ -50,6 +52,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     tally_cells,
     reported_tallies,
     reporting,
+    reporting_days,
+    reporting_status,
     audit_log,
     releases,
     release_cells
@@ -179,6 +183,39 @@ diesel::table! {
         last_reported_at -> Timestamp,
         last_sub -> Text,
         last_what -> Text,
+    }
+}
+
+diesel::table! {
+    /// What each country reported for each day of an operation, kept by the writes.
+    reporting_days (operation_id, country, day) {
+        operation_id -> Text,
+        country -> Text,
+        day -> Date,
+        records -> BigInt,
+        stated -> BigInt,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        nil_at -> Nullable<Timestamp>,
+        nil_sub -> Nullable<Text>,
+        nil_version -> BigInt,
+        feed_txn -> BigInt,
+        feed_index -> Integer,
+    }
+}
+
+diesel::table! {
+    /// The finality of each country's figures in an operation (no row: provisional).
+    reporting_status (operation_id, country) {
+        operation_id -> Text,
+        country -> Text,
+        status -> Text,
+        version -> BigInt,
+        reason -> Nullable<Text>,
+        changed_at -> Timestamp,
+        changed_by -> Text,
+        feed_txn -> BigInt,
+        feed_index -> Integer,
     }
 }
 

@@ -48,6 +48,12 @@ pub enum AuditAction {
     Publish,
     /// A draft release discarded.
     Discard,
+    /// A country's figures declared final.
+    DeclareFinal,
+    /// A country's final figures approved.
+    Approve,
+    /// A country's final or approved figures reopened (the payload holds the reason).
+    Reopen,
 }
 
 /// What kind of object.
@@ -69,6 +75,10 @@ pub enum AuditEntity {
     Token,
     /// A release of an operation's figures (key: its number).
     Release,
+    /// A nil return (key: `COUNTRY/day`).
+    NilReturn,
+    /// The finality of a country's figures (key: the country).
+    ReportingStatus,
 }
 
 impl AuditAction {

@@ -1,5 +1,6 @@
-//! The change feed: the latest committed change of every interception, unit and stated figure,
-//! by its position in one commit-ordered sequence per service (tombstones included).
+//! The change feed: the latest committed change of every interception, unit, stated figure, nil
+//! return and country status, by its position in one commit-ordered sequence per service
+//! (tombstones included).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,6 +18,10 @@ pub enum Entity {
     Unit,
     /// A reported tally (key: `COUNTRY/metric`).
     Tally,
+    /// A nil return, "nothing to report" for a day (key: `COUNTRY/day`; `delete` once retracted).
+    NilReturn,
+    /// The finality of a country's figures: provisional, final, approved, reopened (key: the country).
+    ReportingStatus,
 }
 
 impl Entity {

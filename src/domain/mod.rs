@@ -9,6 +9,7 @@ pub mod interception;
 pub mod metric;
 pub mod operation;
 pub mod page;
+pub mod reporting;
 pub mod stated;
 pub mod tally;
 pub mod text;

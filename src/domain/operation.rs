@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dates;
+use super::reporting::{check_schedule, Schedule, DEFAULT_DEADLINE, DEFAULT_TIME_ZONE};
 use super::text::{self, MAX_FREE_TEXT, MAX_NAME};
 use crate::error::{Error, FieldError, Result};
 
@@ -76,6 +77,14 @@ pub struct NewOperation {
     /// Smallest count shown in public totals; 1 to 1,000, default 5.
     #[serde(default)]
     pub suppression_threshold: Option<i32>,
+    /// IANA time zone the operation's days and deadlines are counted in; default `UTC`.
+    #[serde(default)]
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: Option<String>,
+    /// Local time (`HH:MM`), on the day after, by which a day's report is due; default `09:00`.
+    #[serde(default)]
+    #[schema(example = "09:00")]
+    pub report_deadline: Option<String>,
 }
 
 /// Body of `PATCH /v1/operations/{op}`: the members given replace the stored ones.
@@ -98,6 +107,10 @@ pub struct OperationPatch {
     pub public: Option<bool>,
     /// New suppression threshold.
     pub suppression_threshold: Option<i32>,
+    /// New time zone; only while nothing has been reported in the operation (409 otherwise).
+    pub time_zone: Option<String>,
+    /// New daily deadline (`HH:MM`).
+    pub report_deadline: Option<String>,
 }
 
 /// An operation as stored and served.
@@ -121,6 +134,10 @@ pub struct Operation {
     pub public: bool,
     /// Smallest count shown in public totals.
     pub suppression_threshold: i32,
+    /// IANA time zone the operation's days and reporting deadlines are counted in.
+    pub time_zone: String,
+    /// Local time (`HH:MM`), on the day after, by which a day's report is due.
+    pub report_deadline: String,
     /// Version, raised by every change; also the `ETag`.
     pub version: i64,
     /// When it was created.
@@ -144,6 +161,11 @@ impl Operation {
                 other.as_str()
             ))),
         }
+    }
+
+    /// Its reporting schedule (time zone and daily deadline).
+    pub fn schedule(&self) -> Result<Schedule> {
+        Schedule::of(&self.time_zone, &self.report_deadline)
     }
 
     /// Whether units may be registered or changed now: not once the operation is closed.
@@ -181,8 +203,15 @@ impl Operation {
         if let Some(threshold) = patch.suppression_threshold {
             next.suppression_threshold = threshold;
         }
+        if let Some(zone) = &patch.time_zone {
+            next.time_zone = zone.clone();
+        }
+        if let Some(deadline) = &patch.report_deadline {
+            next.report_deadline = deadline.clone();
+        }
         let mut errors = Vec::new();
         check_fields(&next.name, &next.description, &next.coordinator, &mut errors);
+        check_schedule(&next.time_zone, &next.report_deadline, &mut errors);
         check_window(next.starts_on, next.ends_on, &mut errors);
         check_threshold(next.suppression_threshold, &mut errors);
         if !errors.is_empty() {
@@ -215,6 +244,7 @@ impl NewOperation {
         check_fields(&self.name, &self.description, &self.coordinator, &mut errors);
         check_window(self.starts_on, self.ends_on, &mut errors);
         check_threshold(self.threshold(), &mut errors);
+        check_schedule(self.time_zone(), self.report_deadline(), &mut errors);
         if self.status == Some(OperationStatus::Closed) {
             errors.push(FieldError::at("/status", "a new operation is planned or active"));
         }
@@ -230,6 +260,16 @@ impl NewOperation {
         self.suppression_threshold.unwrap_or(DEFAULT_SUPPRESSION_THRESHOLD)
     }
 
+    /// The time zone, with its default.
+    pub fn time_zone(&self) -> &str {
+        self.time_zone.as_deref().unwrap_or(DEFAULT_TIME_ZONE)
+    }
+
+    /// The daily deadline, with its default.
+    pub fn report_deadline(&self) -> &str {
+        self.report_deadline.as_deref().unwrap_or(DEFAULT_DEADLINE)
+    }
+
     /// Whether `stored` holds exactly what this request asks for (a replayed create).
     pub fn matches(&self, stored: &Operation) -> bool {
         self.id == stored.id
@@ -241,6 +281,8 @@ impl NewOperation {
             && self.ends_on == stored.ends_on
             && self.public == stored.public
             && self.threshold() == stored.suppression_threshold
+            && self.time_zone() == stored.time_zone
+            && self.report_deadline() == stored.report_deadline
     }
 }
 

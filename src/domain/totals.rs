@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::metric::{Dimension, Metric};
+use super::reporting::Finality;
 use super::tally::{SEIZURE_SCALE, TOTAL};
 
 /// A figure a country stated outright.
@@ -58,6 +59,8 @@ pub struct CountryTally {
     /// Seizures only: quantity per `category[:unit]`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub quantities: BTreeMap<String, f64>,
+    /// Where the country's figures stand: provisional, final, approved or reopened.
+    pub status: Finality,
 }
 
 /// A metric's total over the countries shown.
@@ -69,6 +72,10 @@ pub struct MetricTotal {
     pub value: i64,
     /// Sum of the countries' derived figures.
     pub derived: i64,
+    /// The part of `value` from countries whose figures are final or approved.
+    pub final_value: i64,
+    /// The part of `value` from countries whose figures are approved.
+    pub approved_value: i64,
     /// The `group_by` breakdown of `value`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub breakdown: BTreeMap<String, i64>,
@@ -160,6 +167,7 @@ pub fn assemble(
             reported_as_of: figure.map(|f| f.as_of),
             breakdown,
             quantities: quantities.remove(&key).unwrap_or_default(),
+            status: Finality::Provisional,
         });
     }
     let totals = metrics
@@ -173,6 +181,8 @@ pub fn assemble(
                 metric: *metric,
                 value: 0,
                 derived: 0,
+                final_value: 0,
+                approved_value: 0,
                 breakdown: BTreeMap::new(),
                 quantities: BTreeMap::new(),
             };
@@ -201,6 +211,28 @@ pub fn assemble(
     }
 }
 
+/// Sets each country's status (countries not in `statuses` are provisional) and says in each
+/// total how much of it is final or approved.
+pub fn with_status(report: &mut TallyReport, statuses: &BTreeMap<String, Finality>) {
+    for row in &mut report.countries {
+        row.status = statuses.get(&row.country).copied().unwrap_or_default();
+    }
+    for total in &mut report.totals {
+        let rows = report.countries.iter().filter(|c| c.metric == total.metric);
+        let (mut fin, mut approved) = (0_i64, 0_i64);
+        for row in rows {
+            if row.status.is_final() {
+                fin = fin.saturating_add(row.value);
+            }
+            if row.status == Finality::Approved {
+                approved = approved.saturating_add(row.value);
+            }
+        }
+        total.final_value = fin;
+        total.approved_value = approved;
+    }
+}
+
 /// Completes a stated breakdown with an `unknown` bucket so it sums to the figure.
 fn with_unknown(mut buckets: BTreeMap<String, i64>, value: i64) -> BTreeMap<String, i64> {
     let known: i64 = buckets.values().fold(0_i64, |sum, v| sum.saturating_add(*v));
@@ -214,16 +246,18 @@ fn with_unknown(mut buckets: BTreeMap<String, i64>, value: i64) -> BTreeMap<Stri
 
 /// The report as CSV: one line per figure and per breakdown bucket; totals have country `*`.
 pub fn to_csv(report: &TallyReport) -> String {
-    let mut out = String::from("country,metric,dimension,bucket,value,source,derived,reported\n");
+    let mut out = String::from("country,metric,dimension,bucket,value,source,derived,reported,status\n");
     let dimension = report.group_by.clone().unwrap_or_default();
     for total in &report.totals {
         let metric = total.metric.as_str();
-        out.push_str(&format!("*,{metric},,,{},total,{},\n", total.value, total.derived));
+        out.push_str(&format!("*,{metric},,,{},total,{},,\n", total.value, total.derived));
+        out.push_str(&format!("*,{metric},,,{},total_final,,,\n", total.final_value));
+        out.push_str(&format!("*,{metric},,,{},total_approved,,,\n", total.approved_value));
         for (bucket, v) in &total.breakdown {
-            out.push_str(&format!("*,{metric},{dimension},{bucket},{v},total,,\n"));
+            out.push_str(&format!("*,{metric},{dimension},{bucket},{v},total,,,\n"));
         }
         for (bucket, q) in &total.quantities {
-            out.push_str(&format!("*,{metric},category,{bucket},{q},total,,\n"));
+            out.push_str(&format!("*,{metric},category,{bucket},{q},total,,,\n"));
         }
     }
     for row in &report.countries {
@@ -234,18 +268,22 @@ pub fn to_csv(report: &TallyReport) -> String {
             "derived"
         };
         let reported = row.reported.map(|r| r.to_string()).unwrap_or_default();
+        let status = row.status.as_str();
         out.push_str(&format!(
-            "{},{metric},,,{},{source},{},{reported}\n",
+            "{},{metric},,,{},{source},{},{reported},{status}\n",
             row.country, row.value, row.derived
         ));
         for (bucket, v) in &row.breakdown {
             out.push_str(&format!(
-                "{},{metric},{dimension},{bucket},{v},{source},,\n",
+                "{},{metric},{dimension},{bucket},{v},{source},,,{status}\n",
                 row.country
             ));
         }
         for (bucket, q) in &row.quantities {
-            out.push_str(&format!("{},{metric},category,{bucket},{q},derived,,\n", row.country));
+            out.push_str(&format!(
+                "{},{metric},category,{bucket},{q},derived,,,{status}\n",
+                row.country
+            ));
         }
     }
     out

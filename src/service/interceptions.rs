@@ -6,16 +6,18 @@
 //! 2. *write*, in one transaction: lock the batch's countries, re-check the operation, read what
 //!    is stored under the batch's keys, let [`decide`] rule on each item in order, read the tally
 //!    cells the changes touch and refuse an item that would take one out of range, then store
-//!    the records, add the cell differences, mark who reported, and close with the journal (feed
-//!    positions and one audit entry per country).
+//!    the records, add the cell differences, mark who reported and for which days, and close
+//!    with the journal (feed positions and one audit entry per country). A country whose figures
+//!    are final is refused (409 `country-final`) under its lock, before anything is read.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::interceptions::{Key, NewState};
 use crate::db::journal::Journal;
+use crate::db::reporting::DayChange;
 use crate::db::{self, DbConn};
 use crate::domain::audit::{AuditItem, NewAudit, Writer};
 use crate::domain::country;
@@ -23,6 +25,7 @@ use crate::domain::interception::{
     decide, window, Canonical, CheckedInterception, Current, Interception, InterceptionInput, Request, WriteResult,
 };
 use crate::domain::operation::Operation;
+use crate::domain::reporting::Schedule;
 use crate::domain::tally::{self, Cells, Deltas, MAX_CELL};
 use crate::domain::version::IfMatch;
 use crate::error::{Error, FieldError, Result};
@@ -214,6 +217,8 @@ struct Decided {
     action: Option<crate::domain::audit::AuditAction>,
     next: Current,
     deltas: Deltas,
+    /// Live records it adds to (or takes from) each operation day.
+    days: Vec<(NaiveDate, i64)>,
 }
 
 /// Step 2: decides and stores in one transaction. The tally differences are first added without
@@ -276,13 +281,17 @@ impl Run<'_> {
                     "the days of operation `{op}` changed while the request was being checked; send it again"
                 )));
             }
+            // Under the countries' locks: a declaration of finality is wholly before or after.
+            let listed: Vec<&str> = countries.iter().copied().collect();
+            crate::service::reporting::require_open(conn, op, &listed)?;
+            let schedule = operation.schedule()?;
             let keys: Vec<Key> = submissions.iter().map(|s| s.key.clone()).collect();
             let mut state = db::interceptions::load_current(conn, op, &keys)?;
             load_contents(conn, &mut state, submissions, self.answer_in_full)?;
             clock.lap(WritePhase::Load);
             let at = db::now().and_utc();
             let mut refused: Vec<ItemOutcome> = Vec::new();
-            let mut decided = decide_all(submissions, &mut state, self.writer, at, &mut refused)?;
+            let mut decided = decide_all(submissions, &mut state, self.writer, at, &schedule, &mut refused)?;
             clock.lap(WritePhase::Decide);
             if careful {
                 refuse_out_of_range(conn, op, &mut decided, &mut refused)?;
@@ -341,6 +350,7 @@ fn decide_all(
     state: &mut HashMap<Key, Current>,
     writer: &Writer,
     at: DateTime<Utc>,
+    schedule: &Schedule,
     refused: &mut Vec<ItemOutcome>,
 ) -> Result<Vec<Decided>> {
     let mut decided = Vec::with_capacity(submissions.len());
@@ -349,6 +359,15 @@ fn decide_all(
         let label = || format!("{}/{}", s.key.0, s.key.1);
         match decide(current, &s.request, &s.if_match, &writer.sub, at, &label()) {
             Ok(d) => {
+                let mut days = Vec::new();
+                if d.result != WriteResult::Unchanged {
+                    if let Some(before) = current.map(Current::counted).transpose()?.flatten() {
+                        days.push((schedule.day_of(before.content.occurred_at), -1));
+                    }
+                    if let (false, Request::Put(after)) = (d.next.deleted, &s.request) {
+                        days.push((schedule.day_of(after.content.occurred_at), 1));
+                    }
+                }
                 let deltas = match d.result {
                     WriteResult::Unchanged => Deltas::new(),
                     _ => {
@@ -373,6 +392,7 @@ fn decide_all(
                     action: d.action,
                     next: d.next,
                     deltas,
+                    days,
                 });
             }
             Err(error) => refused.push(ItemOutcome {
@@ -490,6 +510,22 @@ fn store(
     clock.lap(WritePhase::Cells);
     let reporters: Vec<&str> = changed.iter().map(|d| d.key.0.as_str()).collect();
     db::reporting::touch(conn, op, &reporters, writer, "interceptions", at)?;
+    let mut days: BTreeMap<(&str, NaiveDate), i64> = BTreeMap::new();
+    for d in &changed {
+        for (day, n) in &d.days {
+            *days.entry((d.key.0.as_str(), *day)).or_insert(0) += n;
+        }
+    }
+    let days: Vec<DayChange> = days
+        .into_iter()
+        .map(|((country, day), records)| DayChange {
+            country: country.to_string(),
+            day,
+            records,
+            stated: 0,
+        })
+        .collect();
+    db::reporting::add_days(conn, op, &days, at)?;
     let mut by_country: BTreeMap<&str, Vec<AuditItem>> = BTreeMap::new();
     for d in &changed {
         let items = by_country.entry(d.key.0.as_str()).or_default();

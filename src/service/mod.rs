@@ -6,6 +6,7 @@
 pub mod interceptions;
 pub mod operations;
 pub mod releases;
+pub mod reporting;
 pub mod stated;
 pub mod tokens;
 pub mod units;

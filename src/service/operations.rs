@@ -42,6 +42,14 @@ pub fn update(
         let Some(next) = current.patched(patch)? else {
             return Ok(current);
         };
+        // The days of every record were counted in the old time zone: it is fixed once anything
+        // has been reported (the deadline may still move: it is applied when the board is read).
+        if next.time_zone != current.time_zone && db::reporting::any_day(conn, id)? {
+            return Err(Error::Conflict(format!(
+                "operation `{id}` already has reports counted by its days in {}; its time zone can no longer change",
+                current.time_zone
+            )));
+        }
         let operation = Operation {
             version: current.version + 1,
             updated_at: db::now().and_utc(),

@@ -1,7 +1,7 @@
 //! The write use case of stated figures: a country states a figure for a metric; a new version
 //! unless the same figure is already current.
 
-use crate::db::journal::Journal;
+use crate::db::reporting::DayChange;
 use crate::db::stated::NewVersion;
 use crate::db::{self, DbConn};
 use crate::domain::audit::{AuditAction, AuditEntity, NewAudit, Writer};
@@ -25,8 +25,10 @@ pub fn put(
     conn.write(|conn| {
         conn.lock_countries(operation_id, [country])?;
         db::operations::get_bare(conn, operation_id)?.require_active()?;
+        crate::service::reporting::require_open(conn, operation_id, &[country])?;
         let current = db::stated::current_one(conn, operation_id, country, metric)?;
         let stored = current.as_ref().map(|c| (c.tally.version, c.content_hash.as_str()));
+        let previous_as_of = current.as_ref().map(|c| c.tally.as_of);
         let Some(version) = stated::decide(stored, &hash, if_match)? else {
             let unchanged = current
                 .map(|c| c.tally)
@@ -68,6 +70,23 @@ pub fn put(
         )?;
         let what = format!("tally {}", metric.as_str());
         db::reporting::touch(conn, operation_id, &[country], writer, &what, at)?;
+        // The figure now holds for its `as_of` day (and no longer for the day it held for).
+        let mut days = vec![DayChange {
+            country: country.to_string(),
+            day: input.as_of,
+            records: 0,
+            stated: 1,
+        }];
+        if let Some(before) = &previous_as_of {
+            days.push(DayChange {
+                country: country.to_string(),
+                day: *before,
+                records: 0,
+                stated: -1,
+            });
+        }
+        days.sort();
+        db::reporting::add_days(conn, operation_id, &days, at)?;
         let payload = serde_json::to_string(&ReportedTally {
             result: None,
             ..tally.clone()
@@ -84,15 +103,7 @@ pub fn put(
             version,
             &payload,
         );
-        db::journal::commit(
-            conn,
-            Journal {
-                operation_id: operation_id.to_string(),
-                txn,
-                feed_count: 1,
-                audit: vec![entry],
-            },
-        )?;
+        db::journal::commit_one(conn, txn, entry)?;
         Ok((result, tally))
     })
 }

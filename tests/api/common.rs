@@ -71,7 +71,7 @@ impl Drop for Store {
 
 /// Every scope, for the secretariat token the helpers send by default.
 pub const ALL_SCOPES: &str = "operations:read operations:write units:write interceptions:read interceptions:write \
-    tallies:read tallies:write audit:read tokens:issue releases:read releases:write";
+    tallies:read tallies:write audit:read tokens:issue releases:read releases:write reporting:write reporting:approve";
 
 /// A response read whole.
 pub struct Reply {

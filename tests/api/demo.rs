@@ -26,6 +26,22 @@ db_test!(
         assert_eq!(operation.body["participating_countries"].as_array().map(Vec::len), Some(119));
         assert!(operation.body["name"].as_str().is_some_and(|n| n.starts_with("[DEMO]")));
 
+        // A realistic board: most reported, some nil returns, a few late, several final, some
+        // approved, Spain reopened with a reason.
+        let board = app.get_as(&coordination, &format!("/v1/operations/{OP}/reporting")).await.expect(200).body;
+        let s = &board["summary"];
+        assert_eq!(s["expected"], 119 * 7);
+        let (received, nil, late) = (s["received"].as_i64().unwrap_or(0), s["received_nil"].as_i64().unwrap_or(0), s["late"].as_i64().unwrap_or(0));
+        assert!(received > 119 * 3 && nil > 100 && (5..=40).contains(&late), "{s}");
+        assert!(s["completeness_pct"].as_f64().is_some_and(|p| (90.0..100.0).contains(&p)), "{s}");
+        assert!(s["timeliness_pct"].as_f64().is_some_and(|p| (70.0..95.0).contains(&p)), "{s}");
+        let count = |key: &str| s[key].as_array().map_or(0, Vec::len);
+        assert!(count("countries_final") >= 10 && count("countries_approved") >= 10, "{s}");
+        assert!((3..=10).contains(&count("countries_late_today")), "{s}");
+        let spain = board["countries"].as_array().expect("countries").iter().find(|c| c["country"] == "ES").expect("ES");
+        assert_eq!(spain["status"], "reopened");
+        assert!(spain["reopen_reason"].as_str().is_some_and(|r| r.starts_with("DEMO DATA.")));
+
         // Every record says it is demo data.
         let mut url = format!("/v1/operations/{OP}/interceptions?limit=1000");
         let mut seen = 0;

@@ -26,6 +26,7 @@ mod openapi;
 mod operations;
 mod reach;
 mod releases;
+mod reporting;
 mod revocation;
 mod server;
 mod tallies;

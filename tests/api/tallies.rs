@@ -197,10 +197,11 @@ db_test!(
         assert!(csv.header("content-type").is_some_and(|t| t.starts_with("text/csv")));
         let text = csv.body.as_str().expect("text").to_string();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "country,metric,dimension,bucket,value,source,derived,reported");
-        assert!(lines.contains(&"*,migrants_detected,,,266,total,266,"), "{text}");
-        assert!(lines.contains(&"SN,migrants_detected,,,245,derived,245,"), "{text}");
-        assert!(lines.contains(&"SN,migrants_detected,nationality,SN,244,derived,,"), "{text}");
+        assert_eq!(lines[0], "country,metric,dimension,bucket,value,source,derived,reported,status");
+        assert!(lines.contains(&"*,migrants_detected,,,266,total,266,,"), "{text}");
+        assert!(lines.contains(&"*,migrants_detected,,,0,total_final,,,"), "{text}");
+        assert!(lines.contains(&"SN,migrants_detected,,,245,derived,245,,provisional"), "{text}");
+        assert!(lines.contains(&"SN,migrants_detected,nationality,SN,244,derived,,,provisional"), "{text}");
 
         let officers = tallies(&app, &app.admin, "?metric=officers_deployed").await;
         assert_eq!(officers["totals"][0]["value"], 420);
@@ -215,12 +216,18 @@ db_test!(
         assert_eq!(own["totals"].as_array().expect("totals").iter().find(|t| t["metric"] == "migrants_detected").expect("m")["value"], 245);
         app.get_as(&sn, &format!("/v1/operations/{OP}/tallies?country=ES")).await.expect_problem(403);
 
+        // The operation is over: late means nothing received for its last day (30 September);
+        // SN reported for the 12th only. ES has no unit: it is shown, never expected.
         let reporting = app.get(&format!("/v1/operations/{OP}/reporting")).await.expect(200);
-        assert_eq!(reporting.body["late"], json!(["DZ"]));
+        assert_eq!(reporting.body["late"], json!(["DZ", "SN"]));
         let rows = reporting.body["countries"].as_array().expect("rows");
         let es = rows.iter().find(|r| r["country"] == "ES").expect("ES");
         assert_eq!((es["participating"].as_bool(), es["late"].as_bool()), (Some(false), Some(false)));
         assert_eq!(es["last_reported"], "interceptions");
+        let sn = rows.iter().find(|r| r["country"] == "SN").expect("SN");
+        assert_eq!(sn["days_late"], 29);
+        let summary = &reporting.body["summary"];
+        assert_eq!((summary["expected"].as_i64(), summary["received"].as_i64()), (Some(60), Some(1)));
     }
 );
 

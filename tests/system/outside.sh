@@ -29,7 +29,7 @@ for _ in $(seq 1 100); do
 done
 eval "$("$bin" demo 2>/dev/null)"
 admin=$("$bin" token issue --sub fuzz-secretariat --countries '*' --ops '*' --ttl 1h \
-  --scope "operations:read operations:write units:write interceptions:read interceptions:write tallies:read tallies:write audit:read tokens:issue releases:read releases:write" 2>/dev/null)
+  --scope "operations:read operations:write units:write interceptions:read interceptions:write tallies:read tallies:write audit:read tokens:issue releases:read releases:write reporting:write reporting:approve" 2>/dev/null)
 export OPCOORD_FUZZ_UNIT_ID=$(curl -sf "http://127.0.0.1:$port/v1/operations/demo-liberterra-iii/units?country=SN" \
   -H "authorization: Bearer $admin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 # A token of its own to revoke, so the revoke operation has a real target.

@@ -77,6 +77,8 @@ async fn scenario(base_url: &str, token: &str, checks: &mut Checks) -> Result<()
         description: None,
         public: None,
         suppression_threshold: None,
+        time_zone: None,
+        report_deadline: None,
     };
     let created = secretariat.create_operation(&new_operation).await;
     checks.expect("create operation", created.is_ok(), &created)?;
