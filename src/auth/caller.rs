@@ -83,6 +83,19 @@ impl Caller {
         }
     }
 
+    /// The countries a list may show: the one a query asks for (400 if it is not a code, 403
+    /// if the token does not cover it), else the token's own (`None`: every country).
+    pub fn countries_asked(&self, asked: Option<&str>) -> Result<Option<Vec<String>>> {
+        match asked {
+            Some(code) => {
+                let code = crate::domain::country::parameter("country", code)?;
+                self.require_country(&code)?;
+                Ok(Some(vec![code]))
+            }
+            None => Ok(self.countries.filter()),
+        }
+    }
+
     /// The token's identity as recorded with every write and audit entry.
     pub fn writer(&self) -> crate::domain::audit::Writer {
         crate::domain::audit::Writer {
