@@ -373,14 +373,17 @@ pub async fn list_imports(
 /// Read one import.
 ///
 /// Who sent it and when, the file's name, size and SHA-256, how many rows it had and what
-/// became of them, and every problem of every row.
+/// became of them, and every problem of every row. With `Accept: text/csv`, the problems alone
+/// as CSV (row, column, value, message) for the desk to work through; cells a spreadsheet
+/// would take for a formula are neutralised with a leading `'`.
 #[utoipa::path(
     tag = "imports",
     operation_id = "get_import",
     security(("bearer" = ["interceptions:read"])),
     params(("op" = String, Path, description = "Operation id"), ("id" = i64, Path, description = "Import id")),
     responses(
-        (status = 200, description = "The import", body = ImportRecord),
+        (status = 200, description = "The import (JSON), or its problems as CSV with Accept: text/csv",
+            content((ImportRecord = "application/json"), (String = "text/csv"))),
         super::problems::QueryErrors,
     )
 )]
@@ -389,14 +392,39 @@ pub async fn get_import(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, i64)>,
-) -> Result<web::Json<ImportRecord>> {
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse> {
     let (op, id) = path.into_inner();
     caller.require_in(Scope::InterceptionsRead, &op)?;
     let record = state.db.run(move |conn| db::imports::get(conn, &op, id)).await?;
     if !caller.countries.allows(&record.country) {
         return Err(db::imports::not_found(&record.operation_id, id));
     }
-    Ok(web::Json(record))
+    let wants_csv = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    if !wants_csv {
+        return Ok(HttpResponse::Ok().json(&record));
+    }
+    let mut table = vec![["row", "column", "value", "message"].map(String::from).to_vec()];
+    for e in record.errors.iter().flatten() {
+        table.push(vec![
+            e.row.to_string(),
+            e.column.clone(),
+            e.value.clone(),
+            e.message.clone(),
+        ]);
+    }
+    let body = sheet::csv::write(&table)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"import-{id}-problems.csv\""),
+        ))
+        .body(body))
 }
 
 /// Download the file of an import.

@@ -188,7 +188,7 @@ db_test!(
         let rows = vec![
             departure_row("GOOD-1", 10),
             // unknown kind, ambiguous date, a count that is not a number
-            "BAD-2,boat,12/09/2025,Mbour,14.42,-16.96,x,,,,,,,,,,".to_string(),
+            "BAD-2,boat,12/09/2025,Mbour,14.42,-16.96,=1+2,,,,,,,,,,".to_string(),
             // parts over the total, an unknown nationality, a currency that does not exist
             "BAD-3,premises,2025-09-12,,,,5,9,,,\"SN:3; XX:9\",,,,10 EUR; 5 ZZZ,,".to_string(),
             // outside the operation's days, a bad reference, latitude out of range
@@ -224,6 +224,15 @@ db_test!(
         let errors = record.body["errors"].as_array().cloned().unwrap_or_default();
         assert!(errors.iter().any(|e| e["row"] == 3 && e["column"] == "kind" && e["value"] == "boat"));
         assert!(errors.iter().any(|e| e["row"] == 4 && e["column"] == "seizures_cash" && e["value"] == "10 EUR; 5 ZZZ"));
+        // The same problems as CSV, formula-like values neutralised.
+        let sheet = app
+            .send(TestRequest::get().uri(&format!("/v1/operations/{OP}/imports/{id}")).insert_header(("accept", "text/csv")))
+            .await
+            .expect(200);
+        let text = sheet.body.as_str().unwrap_or_default().to_string();
+        assert!(text.contains("row,column,value,message"), "{text}");
+        assert!(text.contains("3,kind,boat,"), "{text}");
+        assert!(text.contains("'=1+2"), "a formula-like value is neutralised: {text}");
         // A dry run says the same and what would happen, and stores nothing, not even history.
         let dry = upload(&app, &sn, "country=SN&dry_run=true", "text/csv", file.clone()).await.expect(200);
         assert_eq!(dry.body["summary"]["created"], 1);
