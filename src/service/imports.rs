@@ -1,19 +1,23 @@
 //! The use case of a spreadsheet import. The file has been read into rows before (no
 //! connection is held while a file is parsed); here the rows are either only checked (a dry
-//! run, or an atomic import with a row that could not be read) or stored through
-//! [`interceptions::push`] — the same use case as a JSON batch, so an imported row is
-//! idempotent by `external_ref`, audited, in the change feed and in the tallies exactly as a
-//! pushed item is — and the import is kept in the history with its file.
+//! run, or an atomic import with a row that fails a check: nothing is stored) or stored
+//! through [`interceptions::push`] — the same use case as a JSON batch, [`CHUNK`] rows per
+//! push as a national system pushes batches, so an imported row is idempotent by
+//! `external_ref`, audited, in the change feed and in the tallies exactly as a pushed item is,
+//! and a file of 100,000 rows costs the memory of a batch at a time — and the import is kept
+//! in the history with its file.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use crate::db::imports::NewImport;
+use crate::db::interceptions::Key;
 use crate::db::{self, DbConn};
 use crate::domain::audit::Writer;
 use crate::domain::import::history::{ImportCounts, MAX_KEPT_ERRORS};
 use crate::domain::import::rows::{self, ReadRows};
 use crate::domain::import::{FileFormat, RowError, Sheet};
 use crate::domain::interception::{window, WriteResult};
+use crate::domain::operation::Operation;
 use crate::domain::version::IfMatch;
 use crate::error::{Error, Result};
 use crate::service::interceptions::{self, Item, MayActFor};
@@ -93,61 +97,27 @@ pub fn import(
     let mut errors: Vec<RowError> = Vec::new();
     let mut stored = false;
     if options.dry_run || (options.atomic && any_unreadable) {
-        check_only(
-            conn,
-            operation_id,
-            &operation,
-            &sheet,
-            &mut read,
-            options.dry_run,
-            &mut counts,
-            &mut errors,
-        )?;
-    } else {
-        let mut items = Vec::with_capacity(row_count);
-        for (index, row) in read.rows.iter_mut().enumerate() {
-            // The input moves into the push; the row keeps what places its problems.
-            match std::mem::replace(&mut row.input, Err(Vec::new())) {
-                Ok(input) => items.push(Item {
-                    index,
-                    key: None,
-                    input: Ok(input),
-                    external_ref: row.external_ref.clone(),
-                    if_match: IfMatch::Absent,
-                }),
-                Err(problems) => {
-                    counts.rejected += 1;
-                    errors.extend(problems);
-                }
-            }
+        let checked = check_rows(&operation, &sheet, &read, &mut counts, &mut errors);
+        if options.dry_run {
+            predict(conn, operation_id, &checked, &mut counts)?;
         }
-        let report = interceptions::push(conn, operation_id, items, options.atomic, writer, may_act_for)?;
-        stored = report.stored;
-        for outcome in report.items {
-            let row = &read.rows[outcome.index];
-            match outcome.outcome {
-                Ok(written) if stored => match written.result {
-                    WriteResult::Created => counts.created += 1,
-                    WriteResult::Updated => counts.updated += 1,
-                    WriteResult::Unchanged => counts.unchanged += 1,
-                    WriteResult::Rejected => counts.rejected += 1,
-                },
-                Ok(_) => {}
-                Err(Error::Validation(problems)) => {
-                    counts.rejected += 1;
-                    errors.extend(rows::place_errors(&sheet, &read, row, &problems));
-                }
-                Err(Error::Forbidden(why)) => return Err(Error::Forbidden(why)),
-                Err(other) => {
-                    counts.rejected += 1;
-                    errors.push(RowError {
-                        row: row.row,
-                        column: String::new(),
-                        value: String::new(),
-                        message: other.problem().detail,
-                    });
-                }
-            }
+    } else {
+        if options.atomic {
+            // Every row must pass the contract's checks before any is stored.
+            check_rows(&operation, &sheet, &read, &mut counts, &mut errors);
+        }
+        if errors.is_empty() {
+            stored = push_in_chunks(
+                conn,
+                operation_id,
+                &sheet,
+                &mut read,
+                options.atomic,
+                writer,
+                may_act_for,
+                &mut counts,
+                &mut errors,
+            )?;
         }
     }
     errors.sort_by_key(|e| e.row);
@@ -195,58 +165,171 @@ pub fn import(
     })
 }
 
-/// Checks every row against the contract without storing anything; with `predict`, reads
-/// what is stored under the rows' references to say what each would do.
+/// Rows per push: the batch API's own limit, so an import is the sequence of batches a national
+/// system would push, and what a push holds in memory stays bounded whatever the file's size.
+pub const CHUNK: usize = 1000;
+
+/// Stores the rows through [`interceptions::push`], [`CHUNK`] at a time, each chunk one
+/// transaction. Returns whether anything was stored. An atomic import has already passed every
+/// check; should a chunk still be refused when written (a tally past its range, the operation
+/// closed meanwhile), the chunks after it are not sent and their rows are reported as not
+/// stored.
 #[allow(clippy::too_many_arguments)]
-fn check_only(
+fn push_in_chunks(
     conn: &mut DbConn,
     operation_id: &str,
-    operation: &crate::domain::operation::Operation,
     sheet: &Sheet,
     read: &mut ReadRows,
-    predict: bool,
+    atomic: bool,
+    writer: &Writer,
+    may_act_for: MayActFor,
     counts: &mut ImportCounts,
     errors: &mut Vec<RowError>,
-) -> Result<()> {
-    let days = window(operation.starts_on, operation.ends_on);
-    let mut checked = Vec::with_capacity(read.rows.len());
-    for index in 0..read.rows.len() {
-        let input = std::mem::replace(&mut read.rows[index].input, Err(Vec::new()));
-        let row = &read.rows[index];
-        match input {
-            Err(problems) => {
-                counts.rejected += 1;
-                errors.extend(problems);
+) -> Result<bool> {
+    let mut stored = false;
+    let mut stopped: Option<(usize, String)> = None;
+    let mut pending: Vec<Item> = Vec::with_capacity(CHUNK);
+    let total = read.rows.len();
+    for index in 0..=total {
+        if index < total {
+            let row = &mut read.rows[index];
+            // The input moves into the push; the row keeps what places its problems.
+            match std::mem::replace(&mut row.input, Err(Vec::new())) {
+                Ok(input) => pending.push(Item {
+                    index,
+                    key: None,
+                    input: Ok(input),
+                    external_ref: row.external_ref.clone(),
+                    if_match: IfMatch::Absent,
+                }),
+                Err(problems) => {
+                    counts.rejected += 1;
+                    errors.extend(problems);
+                }
             }
-            Ok(input) => match input.check(None, days) {
-                Ok(interception) => checked.push(interception),
+        }
+        if pending.is_empty() || (pending.len() < CHUNK && index < total) {
+            continue;
+        }
+        let items = std::mem::take(&mut pending);
+        let first = items.first().map_or(index, |item| item.index);
+        let report = match interceptions::push(conn, operation_id, items, atomic, writer, may_act_for) {
+            Ok(report) => report,
+            Err(error) if !stored => return Err(error),
+            Err(error) => {
+                stopped = Some((first, error.problem().detail));
+                break;
+            }
+        };
+        for outcome in report.items {
+            let row = &read.rows[outcome.index];
+            match outcome.outcome {
+                Ok(written) if report.stored => match written.result {
+                    WriteResult::Created => counts.created += 1,
+                    WriteResult::Updated => counts.updated += 1,
+                    WriteResult::Unchanged => counts.unchanged += 1,
+                    WriteResult::Rejected => counts.rejected += 1,
+                },
+                Ok(_) => {}
                 Err(Error::Validation(problems)) => {
                     counts.rejected += 1;
                     errors.extend(rows::place_errors(sheet, read, row, &problems));
                 }
-                Err(other) => return Err(other),
+                Err(Error::Forbidden(why)) => return Err(Error::Forbidden(why)),
+                Err(other) => {
+                    counts.rejected += 1;
+                    errors.push(whole_row(row.row, other.problem().detail));
+                }
+            }
+        }
+        if !report.stored {
+            stopped = Some((first, "a row of this part of the file was refused when written".into()));
+            break;
+        }
+        stored = true;
+    }
+    if let Some((first, why)) = stopped {
+        let left = read.rows[first..]
+            .iter()
+            .filter(|r| !errors.iter().any(|e| e.row == r.row))
+            .count();
+        counts.rejected += left;
+        if let Some(row) = read.rows.get(first) {
+            errors.push(RowError {
+                row: row.row,
+                column: String::new(),
+                value: String::new(),
+                message: format!(
+                    "this row and the rows after it ({left} in all) were not stored ({why}); the rows before it were. Send the file again once the problem is put right: stored rows will be unchanged"
+                ),
+            });
+        }
+    }
+    Ok(stored)
+}
+
+/// Checks every row against the contract without storing anything (the rows keep their
+/// input). Returns the key and content hash of each row that passes.
+fn check_rows(
+    operation: &Operation,
+    sheet: &Sheet,
+    read: &ReadRows,
+    counts: &mut ImportCounts,
+    errors: &mut Vec<RowError>,
+) -> Vec<(Key, String)> {
+    let days = window(operation.starts_on, operation.ends_on);
+    let mut checked = Vec::with_capacity(read.rows.len());
+    for row in &read.rows {
+        match &row.input {
+            Err(problems) => {
+                counts.rejected += 1;
+                errors.extend(problems.iter().cloned());
+            }
+            Ok(input) => match input.clone().check(None, days) {
+                Ok(interception) => checked.push((
+                    (interception.country, interception.external_ref),
+                    interception.content.hash,
+                )),
+                Err(Error::Validation(problems)) => {
+                    counts.rejected += 1;
+                    errors.extend(rows::place_errors(sheet, read, row, &problems));
+                }
+                Err(other) => {
+                    counts.rejected += 1;
+                    errors.push(whole_row(row.row, other.problem().detail));
+                }
             },
         }
     }
-    if !predict {
-        return Ok(());
-    }
-    let keys: Vec<(String, String)> = checked
-        .iter()
-        .map(|c| (c.country.clone(), c.external_ref.clone()))
-        .collect();
+    checked
+}
+
+/// What each checked row would do, from what is stored under its reference now: absent,
+/// created; the same content, unchanged; retracted or other content, updated.
+fn predict(conn: &mut DbConn, operation_id: &str, checked: &[(Key, String)], counts: &mut ImportCounts) -> Result<()> {
+    let keys: Vec<Key> = checked.iter().map(|(key, _)| key.clone()).collect();
     let stored = conn.snapshot(|conn| db::interceptions::load_current(conn, operation_id, &keys))?;
     // Later rows of the same reference were refused as duplicates: one row per key here.
-    let mut seen: HashMap<&(String, String), ()> = HashMap::new();
-    for (interception, key) in checked.iter().zip(&keys) {
-        if seen.insert(key, ()).is_some() {
+    let mut seen: HashSet<&Key> = HashSet::with_capacity(checked.len());
+    for (key, hash) in checked {
+        if !seen.insert(key) {
             continue;
         }
         match stored.get(key) {
             None => counts.created += 1,
-            Some(current) if !current.deleted && current.hash == interception.content.hash => counts.unchanged += 1,
+            Some(current) if !current.deleted && &current.hash == hash => counts.unchanged += 1,
             Some(_) => counts.updated += 1,
         }
     }
     Ok(())
+}
+
+/// A problem of a row as a whole (no one column at fault).
+fn whole_row(row: u32, message: String) -> RowError {
+    RowError {
+        row,
+        column: String::new(),
+        value: String::new(),
+        message,
+    }
 }

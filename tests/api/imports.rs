@@ -379,3 +379,24 @@ fn ods_file(rows: &str) -> Vec<u8> {
         ("content.xml", content.into_bytes()),
     ])
 }
+
+db_test!(
+    async fn a_file_larger_than_a_batch_goes_in_batches(db) {
+        let app = TestApp::start(db).await;
+        app.operation(OP).await;
+        let sn = desk(&app, "SN");
+        let rows: Vec<String> = (0..2345).map(|i| departure_row(&format!("B-{i:05}"), 5 + (i % 7) as i64)).collect();
+        let file = csv_of(&rows);
+        let report = upload(&app, &sn, "country=SN", "text/csv", file.clone()).await.expect(201);
+        assert_eq!(report.body["summary"]["created"], 2345, "{}", report.body["summary"]);
+        let again = upload(&app, &sn, "country=SN", "text/csv", file).await.expect(201);
+        assert_eq!(again.body["summary"]["unchanged"], 2345);
+        // An atomic file with one bad row past the first batch stores none of the batches.
+        let mut bad: Vec<String> = (0..1500).map(|i| departure_row(&format!("C-{i:05}"), 5)).collect();
+        bad[1400] = departure_row("C-01400", 5).replace("sea_departure", "raft");
+        let refused = upload(&app, &sn, "country=SN", "text/csv", csv_of(&bad)).await.expect_problem(422);
+        assert!(refused.pointers().contains(&"/rows/1402/kind".to_string()), "{:?}", refused.pointers());
+        let digest = app.get(&format!("/v1/operations/{OP}/sync/digest?country=SN")).await.expect(200);
+        assert_eq!(digest.body["count"], 2345, "nothing of the refused file was stored");
+    }
+);
