@@ -22,10 +22,12 @@ use crate::db;
 use crate::domain::import::history::{ImportCounts, ImportRecord};
 use crate::domain::import::template::{self, TemplateOperation};
 use crate::domain::import::{self as sheet, rows, FileFormat, ReadLimits, RowError};
+use crate::domain::interception::window;
 use crate::domain::{country, page};
 use crate::error::{Error, FieldError, Result};
 use crate::service::imports::{self as use_case, ImportOptions, ReadFile};
 use crate::AppState;
+use chrono::{DateTime, Utc};
 
 /// Query of an import.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -210,8 +212,14 @@ pub async fn create_import(
         .declared
         .or_else(|| query.file_name.as_deref().and_then(upload::declared_by_name));
     let parse_country = country.clone();
-    // Reading a file is CPU work: on the blocking pool, before a connection is taken.
-    let file = web::block(move || read_file(sent.bytes, declared, file_name, &parse_country, limits)).await??;
+    let operation_id = op.clone();
+    let operation = state
+        .db
+        .run(move |conn| db::operations::get_bare(conn, &operation_id))
+        .await?;
+    let days = window(operation.starts_on, operation.ends_on);
+    // Reading a file is CPU work: on the blocking pool, with no connection held.
+    let file = web::block(move || read_file(sent.bytes, declared, file_name, &parse_country, limits, days)).await??;
     let options = ImportOptions {
         dry_run: query.dry_run.unwrap_or(false),
         atomic: query.atomic.unwrap_or(true),
@@ -225,7 +233,7 @@ pub async fn create_import(
         country: country.clone(),
         file_name: file.file_name.clone(),
         format: file.format,
-        encoding: file.sheet.encoding.map(str::to_string),
+        encoding: file.encoding.map(str::to_string),
         size_bytes: file.bytes.len(),
         sha256: file.sha256.clone(),
         rows: file.rows.rows.len(),
@@ -269,13 +277,14 @@ pub async fn create_import(
 }
 
 /// Reads a sent file into rows: its format (checked against what it was sent as), its sheet,
-/// its rows.
+/// its rows, each checked against the contract and the operation's days `days`.
 fn read_file(
     bytes: Vec<u8>,
     declared: Option<FileFormat>,
     file_name: Option<String>,
     country: &str,
     limits: ReadLimits,
+    days: (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<ReadFile> {
     use sha2::{Digest, Sha256};
     if bytes.is_empty() {
@@ -283,14 +292,15 @@ fn read_file(
     }
     let format = sheet::format_of(&bytes, declared)?;
     let read = sheet::read(format, &bytes, limits)?;
-    let rows = rows::read(&read, country)?;
+    let encoding = read.encoding;
+    let rows = rows::read(read, country, days)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     Ok(ReadFile {
         file_name: file_name.unwrap_or_else(|| format!("import.{}", format.as_str())),
         format,
         bytes,
         sha256,
-        sheet: read,
+        encoding,
         rows,
     })
 }

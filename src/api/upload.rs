@@ -107,7 +107,9 @@ impl Upload {
                 read_multipart(self.req, self.payload, limit).await
             } else {
                 let declared = declared_by_type(&kind)?;
-                let bytes = read_stream(self.payload, limit).await?;
+                // Sized once from Content-Length, rather than doubled as it grows.
+                let expected = announced.map_or(0, |n| n.min(limit as u64) as usize);
+                let bytes = read_stream(self.payload, limit, expected).await?;
                 Ok(SentFile {
                     name: None,
                     declared,
@@ -124,12 +126,12 @@ impl Upload {
 }
 
 /// Reads a stream of chunks into bytes, 413 once past `limit`.
-async fn read_stream<S, E>(mut stream: S, limit: usize) -> Result<Vec<u8>, Error>
+async fn read_stream<S, E>(mut stream: S, limit: usize, expected: usize) -> Result<Vec<u8>, Error>
 where
     S: futures_util::Stream<Item = Result<actix_web::web::Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(expected);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| Error::MalformedJson(format!("the body could not be read: {e}")))?;
         if bytes.len() + chunk.len() > limit {
@@ -151,7 +153,7 @@ async fn read_multipart(req: HttpRequest, payload: Payload, limit: usize) -> Res
         let is_file = name.is_some() || disposition.as_ref().and_then(|d| d.get_name()) == Some("file");
         if !is_file {
             // Drain the part so the next one can be read; bounded by the limit too.
-            read_stream(field, limit).await?;
+            read_stream(field, limit, 0).await?;
             continue;
         }
         let declared = match field.content_type().map(|m| m.essence_str().to_ascii_lowercase()) {
@@ -159,7 +161,7 @@ async fn read_multipart(req: HttpRequest, payload: Payload, limit: usize) -> Res
             None => None,
         }
         .or_else(|| name.as_deref().and_then(declared_by_name));
-        let bytes = read_stream(field, limit).await?;
+        let bytes = read_stream(field, limit, 0).await?;
         return Ok(SentFile { name, declared, bytes });
     }
     Err(Error::invalid(

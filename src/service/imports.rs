@@ -7,17 +7,14 @@
 //! and a file of 100,000 rows costs the memory of a batch at a time — and the import is kept
 //! in the history with its file.
 
-use std::collections::HashSet;
-
 use crate::db::imports::NewImport;
 use crate::db::interceptions::Key;
 use crate::db::{self, DbConn};
 use crate::domain::audit::Writer;
 use crate::domain::import::history::{ImportCounts, MAX_KEPT_ERRORS};
 use crate::domain::import::rows::{self, ReadRows};
-use crate::domain::import::{FileFormat, RowError, Sheet};
-use crate::domain::interception::{window, WriteResult};
-use crate::domain::operation::Operation;
+use crate::domain::import::{FileFormat, RowError};
+use crate::domain::interception::WriteResult;
 use crate::domain::version::IfMatch;
 use crate::error::{Error, Result};
 use crate::service::interceptions::{self, Item, MayActFor};
@@ -33,9 +30,9 @@ pub struct ReadFile {
     pub bytes: Vec<u8>,
     /// SHA-256 (hex) of the file.
     pub sha256: String,
-    /// The file read as a table.
-    pub sheet: Sheet,
-    /// Its rows read against the template's columns.
+    /// The text encoding of a CSV when it was not UTF-8.
+    pub encoding: Option<&'static str>,
+    /// Its rows read against the template's columns and checked against the contract.
     pub rows: ReadRows,
 }
 
@@ -85,40 +82,40 @@ pub fn import(
         format,
         bytes,
         sha256,
-        sheet,
+        encoding,
         rows: mut read,
     } = file;
     let row_count = read.rows.len();
     if row_count == 0 {
         return Err(rows::nothing_to_import());
     }
-    let any_unreadable = read.rows.iter().any(|r| r.input.is_err());
     let mut counts = ImportCounts::default();
     let mut errors: Vec<RowError> = Vec::new();
     let mut stored = false;
-    if options.dry_run || (options.atomic && any_unreadable) {
-        let checked = check_rows(&operation, &sheet, &read, &mut counts, &mut errors);
+    let any_refused = read.rows.iter().any(|r| r.input.is_err());
+    if options.dry_run || (options.atomic && any_refused) {
+        // Every row was checked when it was read: what remains is to count, and in a dry run
+        // to say what each good row would do.
+        for row in &mut read.rows {
+            if let Err(problems) = std::mem::replace(&mut row.input, Err(Vec::new())) {
+                counts.rejected += 1;
+                errors.extend(problems);
+            }
+        }
         if options.dry_run {
-            predict(conn, operation_id, &checked, &mut counts)?;
+            predict(conn, operation_id, &read, &mut counts)?;
         }
     } else {
-        if options.atomic {
-            // Every row must pass the contract's checks before any is stored.
-            check_rows(&operation, &sheet, &read, &mut counts, &mut errors);
-        }
-        if errors.is_empty() {
-            stored = push_in_chunks(
-                conn,
-                operation_id,
-                &sheet,
-                &mut read,
-                options.atomic,
-                writer,
-                may_act_for,
-                &mut counts,
-                &mut errors,
-            )?;
-        }
+        stored = push_in_chunks(
+            conn,
+            operation_id,
+            &mut read,
+            options.atomic,
+            writer,
+            may_act_for,
+            &mut counts,
+            &mut errors,
+        )?;
     }
     errors.sort_by_key(|e| e.row);
     let error_count = errors.len();
@@ -137,7 +134,7 @@ pub fn import(
             created_by_jti: &writer.jti,
             file_name: &file_name,
             format: format.as_str(),
-            encoding: sheet.encoding,
+            encoding,
             size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
             sha256: &sha256,
             atomic: options.atomic,
@@ -178,7 +175,6 @@ pub const CHUNK: usize = 1000;
 fn push_in_chunks(
     conn: &mut DbConn,
     operation_id: &str,
-    sheet: &Sheet,
     read: &mut ReadRows,
     atomic: bool,
     writer: &Writer,
@@ -233,7 +229,7 @@ fn push_in_chunks(
                 Ok(_) => {}
                 Err(Error::Validation(problems)) => {
                     counts.rejected += 1;
-                    errors.extend(rows::place_errors(sheet, read, row, &problems));
+                    errors.extend(rows::place_errors(row, &problems, &[]));
                 }
                 Err(Error::Forbidden(why)) => return Err(Error::Forbidden(why)),
                 Err(other) => {
@@ -268,56 +264,24 @@ fn push_in_chunks(
     Ok(stored)
 }
 
-/// Checks every row against the contract without storing anything (the rows keep their
-/// input). Returns the key and content hash of each row that passes.
-fn check_rows(
-    operation: &Operation,
-    sheet: &Sheet,
-    read: &ReadRows,
-    counts: &mut ImportCounts,
-    errors: &mut Vec<RowError>,
-) -> Vec<(Key, String)> {
-    let days = window(operation.starts_on, operation.ends_on);
-    let mut checked = Vec::with_capacity(read.rows.len());
-    for row in &read.rows {
-        match &row.input {
-            Err(problems) => {
-                counts.rejected += 1;
-                errors.extend(problems.iter().cloned());
-            }
-            Ok(input) => match input.clone().check(None, days) {
-                Ok(interception) => checked.push((
-                    (interception.country, interception.external_ref),
-                    interception.content.hash,
-                )),
-                Err(Error::Validation(problems)) => {
-                    counts.rejected += 1;
-                    errors.extend(rows::place_errors(sheet, read, row, &problems));
-                }
-                Err(other) => {
-                    counts.rejected += 1;
-                    errors.push(whole_row(row.row, other.problem().detail));
-                }
-            },
-        }
-    }
-    checked
-}
-
-/// What each checked row would do, from what is stored under its reference now: absent,
-/// created; the same content, unchanged; retracted or other content, updated.
-fn predict(conn: &mut DbConn, operation_id: &str, checked: &[(Key, String)], counts: &mut ImportCounts) -> Result<()> {
+/// What each row that passed its checks would do, from what is stored under its reference
+/// now: absent, created; the same content, unchanged; retracted or other content, updated.
+fn predict(conn: &mut DbConn, operation_id: &str, read: &ReadRows, counts: &mut ImportCounts) -> Result<()> {
+    let reference = |row: &rows::ParsedRow| row.external_ref.clone().unwrap_or_default();
+    let checked: Vec<(Key, &str)> = read
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let hash = row.hash.as_deref()?;
+            Some(((read.country.clone(), reference(row)), hash))
+        })
+        .collect();
     let keys: Vec<Key> = checked.iter().map(|(key, _)| key.clone()).collect();
     let stored = conn.snapshot(|conn| db::interceptions::load_current(conn, operation_id, &keys))?;
-    // Later rows of the same reference were refused as duplicates: one row per key here.
-    let mut seen: HashSet<&Key> = HashSet::with_capacity(checked.len());
-    for (key, hash) in checked {
-        if !seen.insert(key) {
-            continue;
-        }
+    for (key, hash) in &checked {
         match stored.get(key) {
             None => counts.created += 1,
-            Some(current) if !current.deleted && &current.hash == hash => counts.unchanged += 1,
+            Some(current) if !current.deleted && current.hash == *hash => counts.unchanged += 1,
             Some(_) => counts.updated += 1,
         }
     }

@@ -23,11 +23,12 @@ pub const EXAMPLE_REF: &str = "EXAMPLE";
 pub struct ParsedRow {
     /// The row number as the spreadsheet shows it.
     pub row: u32,
-    /// Its place among the sheet's rows.
-    pub index: usize,
+    /// SHA-256 of its checked content, when it passed every check (a dry run's prediction).
+    pub hash: Option<String>,
     /// Its reference, when one was given.
     pub external_ref: Option<String>,
-    /// The interception, or every problem of the row.
+    /// The interception, checked against the contract and the operation's days; or every
+    /// problem of the row.
     pub input: Result<InterceptionInput, Vec<RowError>>,
     /// The column each seizure of the input came from, in order.
     pub seizure_columns: Vec<Column>,
@@ -36,23 +37,26 @@ pub struct ParsedRow {
 /// A sheet read row by row.
 #[derive(Debug)]
 pub struct ReadRows {
-    /// The column of each position of the header (`None` for an unnamed, empty column).
-    pub columns: Vec<Option<Column>>,
+    /// The country the rows report for.
+    pub country: String,
     /// Each row that holds anything, except the template's example.
     pub rows: Vec<ParsedRow>,
     /// The rows left out because they are the template's example row.
     pub skipped: Vec<u32>,
 }
 
-/// Reads every row of `sheet` for `country`. A header that names a column the template does
-/// not have, names one twice, or lacks a required one is a whole-file problem (422 naming each
-/// column); problems of rows are collected per row.
-pub fn read(sheet: &Sheet, country: &str) -> Result<ReadRows, Error> {
-    let columns = header(sheet)?;
+/// Reads every row of `sheet` for `country` and checks each against the contract and the
+/// operation's days (`window`), as a push would, while its cells are at hand to show the values
+/// at fault; each row's cells are let go once it is read, so a large file is never held twice.
+/// A header that names a column the template does not have, names one twice, or lacks a
+/// required one is a whole-file problem (422 naming each column); problems of rows are
+/// collected per row.
+pub fn read(sheet: Sheet, country: &str, window: (DateTime<Utc>, DateTime<Utc>)) -> Result<ReadRows, Error> {
+    let columns = header(&sheet)?;
     let mut rows = Vec::with_capacity(sheet.rows.len());
     let mut skipped = Vec::new();
     let mut seen: HashMap<String, u32> = HashMap::with_capacity(sheet.rows.len());
-    for (index, sheet_row) in sheet.rows.iter().enumerate() {
+    for sheet_row in sheet.rows {
         let mut reading = Reading {
             row: sheet_row.number,
             decimal_comma: sheet.decimal_comma,
@@ -81,18 +85,36 @@ pub fn read(sheet: &Sheet, country: &str) -> Result<ReadRows, Error> {
             }
         }
         let (input, seizure_columns) = reading.interception(country, external_ref.clone(), &cells);
-        rows.push(ParsedRow {
+        let mut parsed = ParsedRow {
             row: sheet_row.number,
-            index,
+            hash: None,
             external_ref,
-            input: match input {
-                Some(input) if reading.errors.is_empty() => Ok(input),
-                _ => Err(reading.errors),
-            },
+            input: Err(Vec::new()),
             seizure_columns,
-        });
+        };
+        parsed.input = match input {
+            Some(input) if reading.errors.is_empty() => match input.clone().check(None, window) {
+                Ok(checked) => {
+                    parsed.hash = Some(checked.content.hash);
+                    Ok(input)
+                }
+                Err(Error::Validation(problems)) => Err(place_errors(&parsed, &problems, &cells)),
+                Err(other) => Err(vec![RowError {
+                    row: parsed.row,
+                    column: String::new(),
+                    value: String::new(),
+                    message: other.problem().detail,
+                }]),
+            },
+            _ => Err(reading.errors),
+        };
+        rows.push(parsed);
     }
-    Ok(ReadRows { columns, rows, skipped })
+    Ok(ReadRows {
+        country: country.to_string(),
+        rows,
+        skipped,
+    })
 }
 
 /// The column of each header position; every problem of the header at once.
@@ -564,8 +586,8 @@ pub fn column_of(pointer: &str, seizure_columns: &[Column]) -> Option<Column> {
 }
 
 /// The problems a check found in a row's interception, placed on the row's columns with the
-/// values found there.
-pub fn place_errors(sheet: &Sheet, rows: &ReadRows, parsed: &ParsedRow, errors: &[FieldError]) -> Vec<RowError> {
+/// values found there (`cells`: the row's cells; empty once they are gone).
+pub fn place_errors(parsed: &ParsedRow, errors: &[FieldError], cells: &[(Column, &Cell)]) -> Vec<RowError> {
     errors
         .iter()
         .map(|error| {
@@ -574,14 +596,8 @@ pub fn place_errors(sheet: &Sheet, rows: &ReadRows, parsed: &ParsedRow, errors: 
                 .as_deref()
                 .and_then(|p| column_of(p, &parsed.seizure_columns));
             let value = column
-                .and_then(|column| {
-                    let position = rows.columns.iter().position(|c| *c == Some(column))?;
-                    let row = sheet.rows.get(parsed.index)?;
-                    row.cells
-                        .iter()
-                        .find(|(col, _)| *col == position)
-                        .map(|(_, cell)| cell.shown())
-                })
+                .and_then(|column| cells.iter().find(|(c, _)| *c == column))
+                .map(|(_, cell)| cell.shown())
                 .unwrap_or_default();
             RowError {
                 row: parsed.row,
@@ -611,9 +627,14 @@ mod tests {
         max_unpacked_bytes: 1 << 20,
     };
 
+    fn september() -> (DateTime<Utc>, DateTime<Utc>) {
+        let day = |d| NaiveDate::from_ymd_opt(2025, 9, d).unwrap_or_default();
+        crate::domain::interception::window(day(1), day(30))
+    }
+
     fn rows_of(text: &str) -> ReadRows {
         let sheet = csv::read(text.as_bytes(), LIMITS).expect("csv");
-        read(&sheet, "SN").expect("rows")
+        read(sheet, "SN", september()).expect("rows")
     }
 
     #[test]
@@ -666,7 +687,7 @@ mod tests {
     #[test]
     fn header_problems_are_named() {
         let sheet = csv::read(b"external_ref,kind,chidren,kind\nA,premises,1,x\n", LIMITS).expect("csv");
-        match read(&sheet, "SN") {
+        match read(sheet, "SN", september()) {
             Err(Error::Validation(errors)) => {
                 let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
                 assert_eq!(errors.len(), 3, "{messages:?}");
