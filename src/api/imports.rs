@@ -291,9 +291,10 @@ fn read_file(
         return Err(Error::invalid("/file", "the file is empty"));
     }
     let format = sheet::format_of(&bytes, declared)?;
-    let read = sheet::read(format, &bytes, limits)?;
-    let encoding = read.encoding;
-    let rows = rows::read(read, country, days)?;
+    let mut reader = rows::RowReader::new(country, days);
+    sheet::read_into(format, &bytes, limits, &mut reader)?;
+    let rows = reader.finish();
+    let encoding = rows.encoding;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     Ok(ReadFile {
         file_name: file_name.unwrap_or_else(|| format!("import.{}", format.as_str())),

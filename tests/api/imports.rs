@@ -325,7 +325,8 @@ db_test!(
         assert_eq!((online.body["arrests"].clone(), online.body["occurred_at"].clone()), (json!(4), json!("2025-09-15T09:30:00Z")));
         // A repeated row of values stops at the row limit.
         let repeated = ods_file(
-            "<table:table-row><table:table-cell><text:p>external_ref</text:p></table:table-cell></table:table-row>\
+            "<table:table-row><table:table-cell><text:p>external_ref</text:p></table:table-cell>\
+             <table:table-cell><text:p>kind</text:p></table:table-cell><table:table-cell><text:p>occurred_at</text:p></table:table-cell></table:table-row>\
              <table:table-row table:number-rows-repeated=\"1000000\"><table:table-cell><text:p>A</text:p></table:table-cell></table:table-row>",
         );
         let stopped = upload(&app, &sn, "country=SN", "application/octet-stream", repeated).await.expect_problem(422);

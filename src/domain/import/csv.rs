@@ -3,7 +3,7 @@
 //! mark is a comma) or tab between cells, found from the header line. And CSV as the service
 //! writes it, with formula-like cells neutralised.
 
-use super::{file_problem, Cell, ReadLimits, Sheet, SheetBuilder};
+use super::{file_problem, Cell, ReadLimits, RowSink, Sheet, SheetBuilder, SheetInfo};
 use crate::error::Error;
 
 /// Bytes that Windows-1252 leaves undefined: a file holding one is not Windows-1252.
@@ -63,9 +63,17 @@ pub fn separator(text: &str) -> u8 {
     }
 }
 
-/// Reads a CSV file into a sheet. Every cell is text; a leading `'` before `=`, `+`, `-` or `@`
-/// (how this service neutralises such cells in the CSV it writes) is taken off again.
+/// Reads a CSV file into a sheet (see [`read_into`]).
 pub fn read(bytes: &[u8], limits: ReadLimits) -> Result<Sheet, Error> {
+    let mut sheet = Sheet::default();
+    read_into(bytes, limits, &mut sheet)?;
+    Ok(sheet)
+}
+
+/// Reads a CSV file into `sink` a row at a time. Every cell is text; a leading `'` before `=`,
+/// `+`, `-` or `@` (how this service neutralises such cells in the CSV it writes) is taken off
+/// again.
+pub fn read_into(bytes: &[u8], limits: ReadLimits, sink: &mut dyn RowSink) -> Result<(), Error> {
     let (text, encoding) = decode(bytes)?;
     let delimiter = separator(&text);
     let mut reader = ::csv::ReaderBuilder::new()
@@ -73,7 +81,11 @@ pub fn read(bytes: &[u8], limits: ReadLimits) -> Result<Sheet, Error> {
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let mut builder = SheetBuilder::new(limits);
+    let info = SheetInfo {
+        decimal_comma: delimiter == b';',
+        encoding,
+    };
+    let mut builder = SheetBuilder::new(sink, limits, info);
     let mut record = ::csv::StringRecord::new();
     let mut number: u32 = 0;
     loop {
@@ -98,7 +110,7 @@ pub fn read(bytes: &[u8], limits: ReadLimits) -> Result<Sheet, Error> {
             .collect();
         builder.row(number, cells)?;
     }
-    builder.finish(delimiter == b';', encoding)
+    builder.finish()
 }
 
 fn unneutralise(field: &str) -> &str {

@@ -186,13 +186,21 @@ pub enum Sniffed {
     Text,
 }
 
-/// Reads a file of a known format into a sheet, with every guard of its format.
-pub fn read(format: FileFormat, bytes: &[u8], limits: ReadLimits) -> Result<Sheet, Error> {
+/// Reads a file of a known format into `sink` a row at a time, with every guard of its format.
+pub fn read_into(format: FileFormat, bytes: &[u8], limits: ReadLimits, sink: &mut dyn RowSink) -> Result<(), Error> {
     match format {
-        FileFormat::Csv => csv::read(bytes, limits),
-        FileFormat::Xlsx => xlsx::read(bytes, limits),
-        FileFormat::Ods => ods::read(bytes, limits),
+        FileFormat::Csv => csv::read_into(bytes, limits, sink),
+        FileFormat::Xlsx => xlsx::read_into(bytes, limits, sink),
+        FileFormat::Ods => ods::read_into(bytes, limits, sink),
     }
+}
+
+/// Reads a whole file of a known format into a sheet (for tests and tools; imports read
+/// through [`read_into`]).
+pub fn read(format: FileFormat, bytes: &[u8], limits: ReadLimits) -> Result<Sheet, Error> {
+    let mut sheet = Sheet::default();
+    read_into(format, bytes, limits, &mut sheet)?;
+    Ok(sheet)
 }
 
 /// The format of a file: from what it is (its first bytes, its parts) checked against what
@@ -241,29 +249,61 @@ fn check_row_count(rows: usize, limits: ReadLimits) -> Result<(), Error> {
 /// Most columns a header may have: the template has fewer than 50.
 pub const MAX_COLUMNS: usize = 200;
 
-/// Builds a [`Sheet`] from rows as a reader meets them, holding the limits: the first row
-/// that holds anything is the header; no more than [`ReadLimits::max_rows`] rows under it; no
-/// value in a column without a heading (which also bounds what a row can cost).
-#[derive(Debug)]
-pub struct SheetBuilder {
-    sheet: Sheet,
-    limits: ReadLimits,
-    has_header: bool,
+/// What a reader knows of a file before its rows: how its text reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SheetInfo {
+    /// Whether numbers written as text may use a decimal comma (`14,42`): a `;`-separated CSV.
+    pub decimal_comma: bool,
+    /// How the file's text was encoded, when it was not UTF-8 (`windows-1252`).
+    pub encoding: Option<&'static str>,
 }
 
-impl SheetBuilder {
-    /// An empty sheet under these limits.
-    pub fn new(limits: ReadLimits) -> SheetBuilder {
-        SheetBuilder {
-            sheet: Sheet::default(),
-            limits,
-            has_header: false,
-        }
+/// Where a reader hands the rows of a file, one at a time, so a large file is never held as a
+/// whole grid: [`Sheet`] collects them (tests, tools), `rows::RowReader` reads each into an
+/// interception as it comes.
+pub trait RowSink {
+    /// The header row: its names as written (trimmed), its number, and how the file reads.
+    fn header(&mut self, names: Vec<String>, number: u32, info: SheetInfo) -> Result<(), Error>;
+    /// One row under the header that holds anything.
+    fn row(&mut self, row: SheetRow) -> Result<(), Error>;
+}
+
+impl RowSink for Sheet {
+    fn header(&mut self, names: Vec<String>, number: u32, info: SheetInfo) -> Result<(), Error> {
+        self.header = names;
+        self.header_row = number;
+        self.decimal_comma = info.decimal_comma;
+        self.encoding = info.encoding;
+        Ok(())
     }
 
-    /// How many columns the header has (0 before it is read).
-    pub fn header_width(&self) -> usize {
-        self.sheet.header.len()
+    fn row(&mut self, row: SheetRow) -> Result<(), Error> {
+        self.rows.push(row);
+        Ok(())
+    }
+}
+
+/// Hands rows to a [`RowSink`] as a reader meets them, holding the limits: the first row that
+/// holds anything is the header; no more than [`ReadLimits::max_rows`] rows under it; no value
+/// in a column without a heading (which also bounds what a row can cost).
+pub struct SheetBuilder<'a> {
+    sink: &'a mut dyn RowSink,
+    limits: ReadLimits,
+    info: SheetInfo,
+    width: Option<usize>,
+    rows: usize,
+}
+
+impl<'a> SheetBuilder<'a> {
+    /// Rows of a file that reads as `info`, for `sink`, under these limits.
+    pub fn new(sink: &'a mut dyn RowSink, limits: ReadLimits, info: SheetInfo) -> SheetBuilder<'a> {
+        SheetBuilder {
+            sink,
+            limits,
+            info,
+            width: None,
+            rows: 0,
+        }
     }
 
     /// Adds the row numbered `number` (as a spreadsheet shows it) with its non-empty cells.
@@ -271,7 +311,7 @@ impl SheetBuilder {
         if cells.is_empty() {
             return Ok(());
         }
-        if !self.has_header {
+        let Some(width) = self.width else {
             let width = cells.iter().map(|(col, _)| col + 1).max().unwrap_or(0);
             if width > MAX_COLUMNS {
                 return Err(file_problem(
@@ -283,12 +323,10 @@ impl SheetBuilder {
             for (col, cell) in cells {
                 header[col] = cell.shown().trim().to_string();
             }
-            self.sheet.header = header;
-            self.sheet.header_row = number;
-            self.has_header = true;
-            return Ok(());
-        }
-        if let Some((col, cell)) = cells.iter().find(|(col, _)| *col >= self.sheet.header.len()) {
+            self.width = Some(width);
+            return self.sink.header(header, number, self.info);
+        };
+        if let Some((col, cell)) = cells.iter().find(|(col, _)| *col >= width) {
             return Err(file_problem(
                 "/header",
                 format!(
@@ -298,23 +336,20 @@ impl SheetBuilder {
                 ),
             ));
         }
-        self.sheet.rows.push(SheetRow { number, cells });
-        check_row_count(self.sheet.rows.len(), self.limits)
+        self.rows += 1;
+        check_row_count(self.rows, self.limits)?;
+        self.sink.row(SheetRow { number, cells })
     }
 
-    /// The sheet, with the settings the reader found.
-    pub fn finish(self, decimal_comma: bool, encoding: Option<&'static str>) -> Result<Sheet, Error> {
-        if !self.has_header {
+    /// Ends the file: 422 if it had no header row.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.width.is_none() {
             return Err(file_problem(
                 "/file",
                 "the file is empty: it needs the template's header row and one row per interception",
             ));
         }
-        Ok(Sheet {
-            decimal_comma,
-            encoding,
-            ..self.sheet
-        })
+        Ok(())
     }
 }
 

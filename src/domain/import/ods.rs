@@ -13,39 +13,38 @@ use chrono::{NaiveDate, NaiveDateTime};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::{file_problem, zipped, Cell, ReadLimits, Sheet, SheetBuilder, MAX_COLUMNS};
+use super::{file_problem, zipped, Cell, ReadLimits, RowSink, SheetBuilder, SheetInfo, MAX_COLUMNS};
 use crate::error::Error;
 
-/// Reads the first sheet (or the one named `interceptions`) of an ODS file, after
-/// [`zipped::guard`] has bounded what it may expand to.
-pub fn read(bytes: &[u8], limits: ReadLimits) -> Result<Sheet, Error> {
+/// Reads the first sheet of an ODS file into `sink` a row at a time, after [`zipped::guard`]
+/// has bounded what it may expand to.
+pub fn read_into(bytes: &[u8], limits: ReadLimits, sink: &mut dyn RowSink) -> Result<(), Error> {
     zipped::guard(bytes, limits)?;
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let content = archive
         .by_name("content.xml")
         .map_err(|_| file_problem("/file", "the ODS file has no content.xml part"))?;
     let mut reader = Reader::from_reader(BufReader::new(content));
-    let mut table = Table::default();
+    let mut builder = SheetBuilder::new(sink, limits, SheetInfo::default());
+    let mut done = false;
     let mut buf = Vec::new();
     loop {
         let event = reader.read_event_into(&mut buf).map_err(|e| unreadable(&e))?;
         match event {
             Event::Eof => break,
             Event::Start(e) if e.name().as_ref() == b"table:table" => {
-                if table.done {
+                if done {
                     skip_to_end(&mut reader, b"table:table")?;
                 } else {
-                    table.read(&mut reader, limits)?;
+                    read_table(&mut reader, &mut builder)?;
+                    done = true;
                 }
             }
             _ => {}
         }
         buf.clear();
     }
-    table
-        .builder
-        .ok_or_else(|| file_problem("/file", "the ODS file has no sheet"))?
-        .finish(false, None)
+    builder.finish()
 }
 
 fn unreadable(e: &dyn std::fmt::Display) -> Error {
@@ -69,12 +68,6 @@ fn skip_to_end<R: std::io::BufRead>(reader: &mut Reader<R>, name: &[u8]) -> Resu
         }
         buf.clear();
     }
-}
-
-#[derive(Default)]
-struct Table {
-    builder: Option<SheetBuilder>,
-    done: bool,
 }
 
 /// The attributes of a cell that say its value.
@@ -141,41 +134,35 @@ fn iso_date(value: &str) -> Option<NaiveDateTime> {
         .or_else(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0))
 }
 
-impl Table {
-    /// Reads one `table:table` element, its start already read.
-    fn read<R: std::io::BufRead>(&mut self, reader: &mut Reader<R>, limits: ReadLimits) -> Result<(), Error> {
-        let mut builder = SheetBuilder::new(limits);
-        let mut buf = Vec::new();
-        let mut row_number: u32 = 0;
-        loop {
-            match reader.read_event_into(&mut buf).map_err(|e| unreadable(&e))? {
-                Event::Start(e) if e.name().as_ref() == b"table:table-row" => {
-                    let repeat = repeat_of(&e, b"table:number-rows-repeated")?;
-                    let cells = read_row(reader)?;
-                    if cells.is_empty() {
-                        row_number = row_number.saturating_add(repeat.min(u32::MAX as usize) as u32);
-                    } else {
-                        // A repeated row of values: each copy counts against the row limit,
-                        // which stops the expansion.
-                        for _ in 0..repeat {
-                            row_number = row_number.saturating_add(1);
-                            builder.row(row_number, cells.clone())?;
-                        }
+/// Reads one `table:table` element (its start already read) into `builder`.
+fn read_table<R: std::io::BufRead>(reader: &mut Reader<R>, builder: &mut SheetBuilder<'_>) -> Result<(), Error> {
+    let mut buf = Vec::new();
+    let mut row_number: u32 = 0;
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|e| unreadable(&e))? {
+            Event::Start(e) if e.name().as_ref() == b"table:table-row" => {
+                let repeat = repeat_of(&e, b"table:number-rows-repeated")?;
+                let cells = read_row(reader)?;
+                if cells.is_empty() {
+                    row_number = row_number.saturating_add(repeat.min(u32::MAX as usize) as u32);
+                } else {
+                    // A repeated row of values: each copy counts against the row limit,
+                    // which stops the expansion.
+                    for _ in 0..repeat {
+                        row_number = row_number.saturating_add(1);
+                        builder.row(row_number, cells.clone())?;
                     }
                 }
-                Event::Empty(e) if e.name().as_ref() == b"table:table-row" => {
-                    let repeat = repeat_of(&e, b"table:number-rows-repeated")?;
-                    row_number = row_number.saturating_add(repeat.min(u32::MAX as usize) as u32);
-                }
-                Event::End(e) if e.name().as_ref() == b"table:table" => break,
-                Event::Eof => return Err(file_problem("/file", "the ODS file ends inside a sheet")),
-                _ => {}
             }
-            buf.clear();
+            Event::Empty(e) if e.name().as_ref() == b"table:table-row" => {
+                let repeat = repeat_of(&e, b"table:number-rows-repeated")?;
+                row_number = row_number.saturating_add(repeat.min(u32::MAX as usize) as u32);
+            }
+            Event::End(e) if e.name().as_ref() == b"table:table" => return Ok(()),
+            Event::Eof => return Err(file_problem("/file", "the ODS file ends inside a sheet")),
+            _ => {}
         }
-        self.builder = Some(builder);
-        self.done = true;
-        Ok(())
+        buf.clear();
     }
 }
 

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::columns::{Column, Group, Part};
-use super::{file_problem, number_text, Cell, RowError, Sheet};
+use super::{file_problem, number_text, Cell, RowError, RowSink, Sheet, SheetInfo, SheetRow};
 use crate::domain::country;
 use crate::domain::interception::{
     Exploitation, InterceptionInput, InterceptionKind, Location, MigrantCount, Seizure, SeizureCategory, VictimCount,
@@ -39,29 +39,69 @@ pub struct ParsedRow {
 pub struct ReadRows {
     /// The country the rows report for.
     pub country: String,
+    /// How the file's text was encoded, when it was not UTF-8.
+    pub encoding: Option<&'static str>,
     /// Each row that holds anything, except the template's example.
     pub rows: Vec<ParsedRow>,
     /// The rows left out because they are the template's example row.
     pub skipped: Vec<u32>,
 }
 
-/// Reads every row of `sheet` for `country` and checks each against the contract and the
-/// operation's days (`window`), as a push would, while its cells are at hand to show the values
-/// at fault; each row's cells are let go once it is read, so a large file is never held twice.
-/// A header that names a column the template does not have, names one twice, or lacks a
-/// required one is a whole-file problem (422 naming each column); problems of rows are
-/// collected per row.
-pub fn read(sheet: Sheet, country: &str, window: (DateTime<Utc>, DateTime<Utc>)) -> Result<ReadRows, Error> {
-    let columns = header(&sheet)?;
-    let mut rows = Vec::with_capacity(sheet.rows.len());
-    let mut skipped = Vec::new();
-    let mut seen: HashMap<String, u32> = HashMap::with_capacity(sheet.rows.len());
-    for sheet_row in sheet.rows {
+/// Reads the rows of a file, as a reader hands them over, for `country`: each against the
+/// template's columns into an interception, checked against the contract and the operation's
+/// days as a push would check it, while its cells are at hand to show the values at fault; the
+/// cells are let go once the row is read, so a large file is never held as a whole grid.
+#[derive(Debug)]
+pub struct RowReader {
+    country: String,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    columns: Vec<Option<Column>>,
+    info: SheetInfo,
+    seen: HashMap<String, u32>,
+    read: ReadRows,
+}
+
+impl RowReader {
+    /// A reader of rows for `country` in an operation of these days.
+    pub fn new(country: &str, window: (DateTime<Utc>, DateTime<Utc>)) -> RowReader {
+        RowReader {
+            country: country.to_string(),
+            window,
+            columns: Vec::new(),
+            info: SheetInfo::default(),
+            seen: HashMap::new(),
+            read: ReadRows {
+                country: country.to_string(),
+                encoding: None,
+                rows: Vec::new(),
+                skipped: Vec::new(),
+            },
+        }
+    }
+
+    /// The rows read.
+    pub fn finish(self) -> ReadRows {
+        self.read
+    }
+}
+
+impl RowSink for RowReader {
+    /// A header that names a column the template does not have, names one twice, or lacks a
+    /// required one is a whole-file problem (422 naming each column).
+    fn header(&mut self, names: Vec<String>, number: u32, info: SheetInfo) -> Result<(), Error> {
+        self.columns = header(&names, number)?;
+        self.info = info;
+        self.read.encoding = info.encoding;
+        Ok(())
+    }
+
+    fn row(&mut self, sheet_row: SheetRow) -> Result<(), Error> {
         let mut reading = Reading {
             row: sheet_row.number,
-            decimal_comma: sheet.decimal_comma,
+            decimal_comma: self.info.decimal_comma,
             errors: Vec::new(),
         };
+        let columns = &self.columns;
         let cells: Vec<(Column, &Cell)> = sheet_row
             .cells
             .iter()
@@ -72,11 +112,11 @@ pub fn read(sheet: Sheet, country: &str, window: (DateTime<Utc>, DateTime<Utc>))
             .find(|(c, _)| *c == Column::ExternalRef)
             .and_then(|(_, cell)| reading.reference(cell));
         if external_ref.as_deref() == Some(EXAMPLE_REF) {
-            skipped.push(sheet_row.number);
-            continue;
+            self.read.skipped.push(sheet_row.number);
+            return Ok(());
         }
         if let Some(reference) = &external_ref {
-            if let Some(first) = seen.insert(reference.clone(), sheet_row.number) {
+            if let Some(first) = self.seen.insert(reference.clone(), sheet_row.number) {
                 reading.fail(
                     Column::ExternalRef,
                     reference,
@@ -84,7 +124,7 @@ pub fn read(sheet: Sheet, country: &str, window: (DateTime<Utc>, DateTime<Utc>))
                 );
             }
         }
-        let (input, seizure_columns) = reading.interception(country, external_ref.clone(), &cells);
+        let (input, seizure_columns) = reading.interception(&self.country, external_ref.clone(), &cells);
         let mut parsed = ParsedRow {
             row: sheet_row.number,
             hash: None,
@@ -93,7 +133,7 @@ pub fn read(sheet: Sheet, country: &str, window: (DateTime<Utc>, DateTime<Utc>))
             seizure_columns,
         };
         parsed.input = match input {
-            Some(input) if reading.errors.is_empty() => match input.clone().check(None, window) {
+            Some(input) if reading.errors.is_empty() => match input.clone().check(None, self.window) {
                 Ok(checked) => {
                     parsed.hash = Some(checked.content.hash);
                     Ok(input)
@@ -108,20 +148,30 @@ pub fn read(sheet: Sheet, country: &str, window: (DateTime<Utc>, DateTime<Utc>))
             },
             _ => Err(reading.errors),
         };
-        rows.push(parsed);
+        self.read.rows.push(parsed);
+        Ok(())
     }
-    Ok(ReadRows {
-        country: country.to_string(),
-        rows,
-        skipped,
-    })
+}
+
+/// Reads every row of a whole `sheet` (see [`RowReader`]).
+pub fn read(sheet: Sheet, country: &str, window: (DateTime<Utc>, DateTime<Utc>)) -> Result<ReadRows, Error> {
+    let mut reader = RowReader::new(country, window);
+    let info = SheetInfo {
+        decimal_comma: sheet.decimal_comma,
+        encoding: sheet.encoding,
+    };
+    reader.header(sheet.header, sheet.header_row, info)?;
+    for row in sheet.rows {
+        reader.row(row)?;
+    }
+    Ok(reader.finish())
 }
 
 /// The column of each header position; every problem of the header at once.
-fn header(sheet: &Sheet) -> Result<Vec<Option<Column>>, Error> {
+fn header(names: &[String], header_row: u32) -> Result<Vec<Option<Column>>, Error> {
     let mut errors = Vec::new();
-    let mut columns = Vec::with_capacity(sheet.header.len());
-    for (position, name) in sheet.header.iter().enumerate() {
+    let mut columns = Vec::with_capacity(names.len());
+    for (position, name) in names.iter().enumerate() {
         if name.is_empty() {
             columns.push(None);
             continue;
@@ -141,7 +191,7 @@ fn header(sheet: &Sheet) -> Result<Vec<Option<Column>>, Error> {
                     format!(
                         "`{}` is not a column of the template (row {}); use the template's column names",
                         super::truncate(name, 60),
-                        sheet.header_row
+                        header_row
                     ),
                 ));
                 columns.push(None);

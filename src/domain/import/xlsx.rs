@@ -6,16 +6,16 @@ use std::io::Cursor;
 use calamine::{DataRef, Reader, Xlsx};
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::{file_problem, zipped, Cell, ReadLimits, Sheet, SheetBuilder};
+use super::{file_problem, zipped, Cell, ReadLimits, RowSink, SheetBuilder, SheetInfo};
 use crate::error::Error;
 
 /// The sheet the template keeps the interceptions on; a workbook without it is read from its
 /// first sheet.
 pub const DATA_SHEET: &str = "interceptions";
 
-/// Reads the data sheet of an XLSX workbook, after [`zipped::guard`] has bounded what it may
-/// expand to.
-pub fn read(bytes: &[u8], limits: ReadLimits) -> Result<Sheet, Error> {
+/// Reads the data sheet of an XLSX workbook into `sink` a row at a time, after
+/// [`zipped::guard`] has bounded what it may expand to.
+pub fn read_into(bytes: &[u8], limits: ReadLimits, sink: &mut dyn RowSink) -> Result<(), Error> {
     zipped::guard(bytes, limits)?;
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let names = workbook.sheet_names();
@@ -26,7 +26,7 @@ pub fn read(bytes: &[u8], limits: ReadLimits) -> Result<Sheet, Error> {
         .cloned()
         .ok_or_else(|| file_problem("/file", "the workbook has no sheet"))?;
     let mut cells = workbook.worksheet_cells_reader(&name).map_err(|e| unreadable(&e))?;
-    let mut builder = SheetBuilder::new(limits);
+    let mut builder = SheetBuilder::new(sink, limits, SheetInfo::default());
     let mut row: Option<(u32, Vec<(usize, Cell)>)> = None;
     while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
         let (r, c) = cell.get_position();
@@ -47,7 +47,7 @@ pub fn read(bytes: &[u8], limits: ReadLimits) -> Result<Sheet, Error> {
     if let Some((at, values)) = row.take() {
         builder.row(at, values)?;
     }
-    builder.finish(false, None)
+    builder.finish()
 }
 
 fn unreadable(e: &dyn std::fmt::Display) -> Error {
