@@ -14,7 +14,7 @@ use crate::domain::audit::Writer;
 use crate::domain::import::history::{ImportCounts, MAX_KEPT_ERRORS};
 use crate::domain::import::rows::{self, ReadRows};
 use crate::domain::import::{FileFormat, RowError};
-use crate::domain::interception::WriteResult;
+use crate::domain::interception::{InterceptionInput, WriteResult};
 use crate::domain::version::IfMatch;
 use crate::error::{Error, Result};
 use crate::service::interceptions::{self, Item, MayActFor};
@@ -191,10 +191,10 @@ fn push_in_chunks(
             let row = &mut read.rows[index];
             // The input moves into the push; the row keeps what places its problems.
             match std::mem::replace(&mut row.input, Err(Vec::new())) {
-                Ok(input) => pending.push(Item {
+                Ok(json) => pending.push(Item {
                     index,
                     key: None,
-                    input: Ok(input),
+                    input: content_input(&json, &read.country, row.external_ref.clone()),
                     external_ref: row.external_ref.clone(),
                     if_match: IfMatch::Absent,
                 }),
@@ -286,6 +286,15 @@ fn predict(conn: &mut DbConn, operation_id: &str, read: &ReadRows, counts: &mut 
         }
     }
     Ok(())
+}
+
+/// The input of a push from a row's checked content (its canonical JSON), with its key: read
+/// as a JSON batch item is read.
+fn content_input(json: &str, country: &str, external_ref: Option<String>) -> Result<InterceptionInput> {
+    let mut input: InterceptionInput = serde_json::from_str(json).map_err(Error::internal)?;
+    input.country = Some(country.to_string());
+    input.external_ref = external_ref;
+    Ok(input)
 }
 
 /// A problem of a row as a whole (no one column at fault).

@@ -27,9 +27,10 @@ pub struct ParsedRow {
     pub hash: Option<String>,
     /// Its reference, when one was given.
     pub external_ref: Option<String>,
-    /// The interception, checked against the contract and the operation's days; or every
-    /// problem of the row.
-    pub input: Result<InterceptionInput, Vec<RowError>>,
+    /// The interception checked against the contract and the operation's days, kept as its
+    /// canonical JSON (a tenth of the memory of the parsed form: a file of 100,000 rows waits
+    /// for its turn to be pushed); or every problem of the row.
+    pub input: Result<String, Vec<RowError>>,
     /// The column each seizure of the input came from, in order.
     pub seizure_columns: Vec<Column>,
 }
@@ -136,7 +137,7 @@ impl RowSink for RowReader {
             Some(input) if reading.errors.is_empty() => match input.clone().check(None, self.window) {
                 Ok(checked) => {
                     parsed.hash = Some(checked.content.hash);
-                    Ok(input)
+                    Ok(checked.content.json)
                 }
                 Err(Error::Validation(problems)) => Err(place_errors(&parsed, &problems, &cells)),
                 Err(other) => Err(vec![RowError {
@@ -694,8 +695,9 @@ mod tests {
              DGPN-0012;Sea Departure;2025-09-12 05:40;Mbour;14,42;-16,96;245;12;\"SN:180; GM:40\";3;2;3;\"6000 EUR; 250 usd\";1;pirogue\n",
         );
         assert_eq!(rows.rows.len(), 1);
-        let input = rows.rows[0].input.as_ref().expect("read");
-        assert_eq!(input.external_ref.as_deref(), Some("DGPN-0012"));
+        let json = rows.rows[0].input.as_ref().expect("read");
+        let input: InterceptionInput = serde_json::from_str(json).expect("canonical JSON reads back");
+        assert_eq!(rows.rows[0].external_ref.as_deref(), Some("DGPN-0012"));
         assert_eq!(input.kind, InterceptionKind::SeaDeparture);
         assert_eq!(input.occurred_at.to_rfc3339(), "2025-09-12T05:40:00+00:00");
         assert_eq!(input.location.as_ref().and_then(|l| l.lat), Some(14.42));
@@ -705,7 +707,11 @@ mod tests {
         let victims = input.victims.as_ref().expect("victims");
         assert_eq!(victims.by_exploitation.get(&Exploitation::ForcedLabour), Some(&2));
         assert_eq!(input.seizures.len(), 3);
-        assert_eq!(input.seizures[1].unit.as_deref(), Some("usd"));
+        assert_eq!(
+            input.seizures[1].unit.as_deref(),
+            Some("USD"),
+            "normalised by the check"
+        );
         assert_eq!(
             rows.rows[0].seizure_columns[2],
             Column::Seized(SeizureCategory::Vehicles)
