@@ -134,7 +134,7 @@ impl RowSink for RowReader {
             seizure_columns,
         };
         parsed.input = match input {
-            Some(input) if reading.errors.is_empty() => match input.clone().check(None, self.window) {
+            Some(input) if reading.errors.is_empty() => match input.check(None, self.window) {
                 Ok(checked) => {
                     parsed.hash = Some(checked.content.hash);
                     Ok(checked.content.json)
