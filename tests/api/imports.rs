@@ -94,6 +94,14 @@ db_test!(
         assert!(tallies.body.to_string().contains("316"), "{}", tallies.body);
         let feed = app.get(&format!("/v1/operations/{OP}/changes?after=0&limit=100")).await.expect(200);
         assert_eq!(feed.body["changes"].as_array().map(Vec::len), Some(2));
+        // Who reported: the import counts as SN's report, as a push does.
+        let reporting = app.get(&format!("/v1/operations/{OP}/reporting")).await.expect(200);
+        let sn_report = reporting.body["countries"]
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c["country"] == "SN"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(sn_report["last_reported_by"], "test", "{}", reporting.body);
         // The same file again changes nothing; a corrected file updates only the corrected row.
         let again = upload(&app, &sn, "country=SN", "text/csv", file).await.expect(201);
         assert_eq!(again.body["summary"], json!({"created": 0, "updated": 0, "unchanged": 2, "rejected": 0}));
