@@ -232,6 +232,14 @@ db_test!(
         let figure = TestRequest::put().uri(&format!("/v1/operations/{OP}/tallies/DE/victims_safeguarded")).set_json(json!({"value": 3, "as_of": day}));
         is_country_final(app.send_as(Some(&de), figure).await);
         is_country_final(nil(&app, &de, "DE", t - Duration::days(4), false).await);
+        // A spreadsheet import goes through the same push: refused alike, nothing stored.
+        let file = format!("external_ref,kind,occurred_at,migrants_total\nDE-9,land_border,{day} 12:00,4\n");
+        let import = TestRequest::post()
+            .uri(&format!("/v1/operations/{OP}/imports?country=DE"))
+            .insert_header(("content-type", "text/csv"))
+            .set_payload(file);
+        is_country_final(app.send_as(Some(&de), import).await);
+        app.get_as(&app.admin, &format!("/v1/operations/{OP}/interceptions/DE/DE-9")).await.expect_problem(404);
         // Units hold a figure of the country (officers deployed): frozen too.
         let unit = json!({"country": "DE", "name": "Border police", "kind": "field_unit", "officers_deployed": 7});
         is_country_final(app.post_as(&app.admin, &format!("/v1/operations/{OP}/units"), unit).await);
