@@ -495,4 +495,30 @@ mod tests {
             "{csv}"
         );
     }
+
+    #[test]
+    fn a_nil_return_filed_late_is_late_whatever_came_before() {
+        let schedule = Schedule::of("UTC", "09:00").expect("schedule");
+        let participating = vec!["AL".to_string()];
+        // A record came on time and was retracted (first report before the deadline); the nil
+        // return was filed days after the deadline.
+        let mut day = stored("AL", "2026-09-01", 0, "2026-09-01T15:00:00Z", true);
+        day.nil_at = Some(at("2026-09-05T10:00:00Z"));
+        let input = BoardInput {
+            operation_id: "op",
+            days: (date("2026-09-01"), date("2026-09-01")),
+            schedule,
+            time_zone: "UTC",
+            report_deadline: "09:00",
+            participating: &participating,
+            stored: &[day],
+            statuses: &[],
+            last_reports: &[],
+            now: at("2026-09-06T00:00:00Z"),
+        };
+        let board = assemble(&input, &BoardFilter::default());
+        let row = &board.days[0];
+        assert_eq!((row.state, row.on_time), (DayState::ReceivedNil, Some(false)));
+        assert_eq!(board.summary.on_time, 0);
+    }
 }
