@@ -7,6 +7,8 @@ real `opcoord serve` holding the demo operation.
 - a note and a unit name with markup render as text (no element made, no script run);
 - signed in as Senegal, only Senegal's figures and records are shown, and the scope is visible;
 - a revoked token leads back to sign-in with a clear message;
+- the reporting board: the demo's completeness, the countries late today, Spain reopened with
+  its reason, the "late only" filter and its CSV; a country token sees its own row only;
 - releases: a coordination token without the release scopes never sees the screen; the
   secretariat makes a draft, finds a withheld small figure marked as such beside its true value,
   publishes it after a confirmation (which also says the draft misses a later push), opens the public page and finds the published figures there,
@@ -270,10 +272,11 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         b.wait("4,426 victims on the open page", lambda: headline(b, "victims_safeguarded") == "4,426", seconds=10)
         print(f"     {before} → 4,426 on the page {time.monotonic() - pushed:.1f} s after the push")
         check("migrants too", headline(b, "migrants_detected") == "13,050", headline(b, "migrants_detected"))
-        # The Gambia states a figure above what its records give: it stands, and both are shown.
-        gambia = call(server.port, "GET", f"/v1/operations/{OP}/tallies?metric=victims_safeguarded&country=GM", token=admin)
-        derived = gambia.body["countries"][0]["derived"]
-        stated = call(server.port, "PUT", f"/v1/operations/{OP}/tallies/GM/victims_safeguarded", token=admin,
+        # Mali states a figure above what its records give: it stands, and both are shown. (Mali's
+        # figures are provisional in the demo; the Gambia's, approved, would refuse the write.)
+        mali = call(server.port, "GET", f"/v1/operations/{OP}/tallies?metric=victims_safeguarded&country=ML", token=admin)
+        derived = mali.body["countries"][0]["derived"]
+        stated = call(server.port, "PUT", f"/v1/operations/{OP}/tallies/ML/victims_safeguarded", token=admin,
                       body={"value": derived + 8, "as_of": "2025-09-13"})
         check("the stated figure is stored", stated.status == 201, repr(stated))
         b.wait("the stated figure in the total", lambda: headline(b, "victims_safeguarded") == "4,434", seconds=10)
@@ -328,6 +331,49 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         check("live says what changed since it opened", "+3" in b.text('[data-metric="victims_safeguarded"] .delta'))
         b.accessible("live")
         b.shot("live", full=False)
+        b.no_errors()
+
+    @step("the reporting board: the demo's completeness, late and reopened countries, late only, CSV")
+    def _():
+        board = call(server.port, "GET", f"/v1/operations/{OP}/reporting", token=coordination).body
+        summary = board["summary"]
+        b.go(f"#/ops/{OP}/reporting")
+        b.wait("the board", lambda: b.heading() == "Reporting" and len(b.all("[data-testid=reporting-table] tbody tr")) == 119)
+        check("the demo's completeness (docs/REPORTING.md)", summary["completeness_pct"] == 97.5, str(summary))
+        cards = b.text("[data-testid=reporting-summary]")
+        check("completeness and timeliness as the API says", "97.5 %" in cards and f"{summary['timeliness_pct']} %" in cards, cards)
+        check("country-days with thousands separators", f"of {summary['expected']:,} country-days" in cards, cards)
+        late_today = b.text('[data-summary="late-today"]')
+        check("the countries late today, by name", summary["countries_late_today"] == ["CA", "JM", "TG"]
+              and "Canada, Jamaica, Togo" in late_today, late_today)
+        spain = b.text('[data-testid=reporting-table] tr[data-country="ES"]')
+        check("Spain reopened", "Reopened" in spain and "Spain (ES)" in spain, spain)
+        check("with its reason", "Barcelona salon network" in b.text("[data-testid=reopened]"), b.text("[data-testid=reopened]"))
+        canada = b.text('[data-testid=reporting-table] tr[data-country="CA"]')
+        check("a late day says so in words, not by colour alone", "✗ Late" in canada, canada)
+        check("a nil return too", b.all('[data-testid=reporting-table] [data-state="received_nil"]'))
+        late = sorted({d["country"] for d in board["days"] if d["state"] == "late"})
+        b.all("#late-only")[0].click()
+        b.wait("late only", lambda: len(b.all("[data-testid=reporting-table] tbody tr")) == len(late))
+        shown = sorted(r.get_attribute("data-country") for r in b.all("[data-testid=reporting-table] tbody tr"))
+        check("the countries with a late day, and only them", shown == late and len(late) == 7, f"{shown} {late}")
+        downloads = tempfile.mkdtemp(dir=folder, prefix="downloads-")
+        b.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+        [x for x in b.all("button") if x.text.startswith("Download CSV")][0].click()
+        b.wait("the CSV file", lambda: [f for f in os.listdir(downloads) if f.endswith(".csv")])
+        with open(os.path.join(downloads, os.listdir(downloads)[0]), encoding="utf-8-sig") as f:
+            lines = f.read().splitlines()
+        countries = sorted({line.split(",")[0] for line in lines[1:]})
+        check("the CSV holds the rows shown", lines[0].startswith("country,country_name,day,state") and countries == late,
+              f"{lines[:2]} {countries}")
+        check("with names", any(line.startswith("CA,Canada,") and ",late," in line for line in lines), lines[1])
+        b.accessible("the reporting board")
+        b.driver.execute_script("document.activeElement.blur(); document.getElementById('h-board').scrollIntoView()")
+        b.shot("reporting-late", full=False)
+        b.all("#late-only")[0].click()
+        b.wait("every country again", lambda: len(b.all("[data-testid=reporting-table] tbody tr")) == 119)
+        b.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+        b.shot("reporting")
         b.no_errors()
 
     @step("a token without the release scopes sees no releases screen")
@@ -484,6 +530,13 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         links = [a.get_attribute("href") for a in b.all("[data-testid=records] tbody a")]
         check("every record is Senegal's", links and all("/countries/SN/records/" in link for link in links), str(links[:3]))
         check("Senegal's digest", b.text("[data-testid=digest-count]") != "")
+        b.no_errors()
+        b.go(f"#/ops/{OP}/reporting")
+        b.wait("Senegal's reporting", lambda: b.heading() == "Reporting" and b.all("[data-testid=reporting-table] tbody tr"))
+        rows = [r.get_attribute("data-country") for r in b.all("[data-testid=reporting-table] tbody tr")]
+        check("only Senegal's row on the board", rows == ["SN"], str(rows))
+        check("the summary is Senegal's", "of 7 country-days" in b.text("[data-testid=reporting-summary]"),
+              b.text("[data-testid=reporting-summary]"))
         b.no_errors()
         b.go(f"#/ops/{OP}/countries/FR")
         b.wait("France refused", lambda: b.all("#h-figures ~ div .problem, .problem"))
