@@ -8,7 +8,9 @@ real `opcoord serve` holding the demo operation.
 - signed in as Senegal, only Senegal's figures and records are shown, and the scope is visible;
 - a revoked token leads back to sign-in with a clear message;
 - the reporting board: the demo's completeness, the countries late today, Spain reopened with
-  its reason, the "late only" filter and its CSV; a country token sees its own row only;
+  its reason, the "late only" filter and its CSV; a country token sees its own row only and
+  declares its figures final after a confirmation; the secretariat approves them, then reopens
+  them with a reason (markup in it shows as text);
 - releases: a coordination token without the release scopes never sees the screen; the
   secretariat makes a draft, finds a withheld small figure marked as such beside its true value,
   publishes it after a confirmation (which also says the draft misses a later push), opens the public page and finds the published figures there,
@@ -211,6 +213,13 @@ def main():
 def sign_out(b):
     b.all(".who-details summary")[0].click()
     [button for button in b.all(".who-actions button") if button.text == "Sign out"][0].click()
+
+
+def switch_to(b, tok):
+    """Signs out, then in with another token, and waits for the screen it lands on."""
+    sign_out(b)
+    b.sign_in(tok)
+    b.wait("the first screen", lambda: b.driver.execute_script("return document.getElementById('main').dataset.complete"))
 
 
 def run(server, b, admin, coordination, national, folder, database_url):  # noqa: C901 (one scenario, in steps)
@@ -537,6 +546,17 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         check("only Senegal's row on the board", rows == ["SN"], str(rows))
         check("the summary is Senegal's", "of 7 country-days" in b.text("[data-testid=reporting-summary]"),
               b.text("[data-testid=reporting-summary]"))
+        check("no approval offered to a country", not [x for x in b.all("main button") if x.text.startswith(("Approve", "Reopen"))])
+        [x for x in b.all("main button") if x.text == "Declare final…"][0].click()
+        b.wait("the confirmation", lambda: b.all("[data-testid=confirm-final][open]"))
+        check("it says what final means", "refused until the secretariat reopens" in b.text("[data-testid=confirm-final]"))
+        check("the safe answer has the focus", b.driver.execute_script("return document.activeElement.textContent") == "Cancel")
+        [x for x in b.all("[data-testid=confirm-final] button") if x.text == "Declare final"][0].click()
+        b.wait("declared final", lambda: "declared final" in b.text("[data-testid=reporting-done]"))
+        check("the row says Final", b.text('[data-testid=reporting-table] tr[data-country="SN"] [data-status]') == "Final")
+        status = call(server.port, "GET", f"/v1/operations/{OP}/reporting?country=SN", token=national).body
+        check("the API agrees", status["countries"][0]["status"] == "final", json.dumps(status["countries"]))
+        check("nothing more to declare", not [x for x in b.all("main button") if x.text == "Declare final…"])
         b.no_errors()
         b.go(f"#/ops/{OP}/countries/FR")
         b.wait("France refused", lambda: b.all("#h-figures ~ div .problem, .problem"))
@@ -544,13 +564,40 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         check("no French record shown", not b.all("[data-testid=records] tbody tr"))
         b.no_errors(allowed=(r"status of 403",))
 
+    @step("the reporting board: the secretariat approves Senegal's final figures, then reopens them with a reason")
+    def _():
+        approver = token(folder, database_url, "console-test-reporting-desk", "*", OP,
+                         "operations:read tallies:read reporting:approve")
+        switch_to(b, approver)
+        b.go(f"#/ops/{OP}/reporting")
+        senegal = '[data-testid=reporting-table] tr[data-country="SN"]'
+        b.wait("the board", lambda: b.heading() == "Reporting" and b.all(senegal))
+        check("no nil return or declaration offered without reporting:write",
+              not b.all("[data-nil]") and not [x for x in b.all("main button") if x.text == "Declare final…"])
+        [x for x in b.all(f"{senegal} button") if x.text == "Approve…"][0].click()
+        b.wait("the confirmation", lambda: b.all("[data-testid=confirm-approve][open]"))
+        [x for x in b.all("[data-testid=confirm-approve] button") if x.text == "Approve"][0].click()
+        b.wait("approved", lambda: b.text(f"{senegal} [data-status]") == "Approved")
+        [x for x in b.all(f"{senegal} button") if x.text == "Reopen…"][0].click()
+        b.wait("the confirmation", lambda: b.all("[data-testid=confirm-reopen][open]"))
+        b.all("#reopen-reason")[0].send_keys(MARKUP)
+        b.accessible("the reopening")
+        b.shot("reporting-reopen", full=False)
+        [x for x in b.all("[data-testid=confirm-reopen] button") if x.text == "Reopen"][0].click()
+        b.wait("reopened", lambda: b.text(f"{senegal} [data-status]") == "Reopened")
+        reasons = b.text("[data-testid=reopened]")
+        check("the reason reads as it was written", MARKUP in reasons, reasons)
+        check("no element made from it, no script run", not b.all("[data-testid=reopened] img, [data-testid=reopened] b")
+              and b.driver.execute_script("return window.__pwned") is None)
+        status = call(server.port, "GET", f"/v1/operations/{OP}/reporting?country=SN", token=national).body["countries"][0]
+        check("the API agrees", status["status"] == "reopened" and status["reopen_reason"] == MARKUP, json.dumps(status))
+        b.no_errors()
+
     @step("a revoked token leads back to sign-in with a clear message")
     def _():
         revocable = token(folder, database_url, "console-test-person", "*", OP,
                           "operations:read tallies:read interceptions:read")
-        sign_out(b)
-        b.sign_in(revocable)
-        b.wait("the overview", lambda: b.driver.execute_script("return document.getElementById('main').dataset.complete"))
+        switch_to(b, revocable)
         jti = b.driver.execute_script(
             "const p = sessionStorage.getItem('opcoord.console.token').split('.')[1].replace(/-/g,'+').replace(/_/g,'/');"
             "return JSON.parse(atob(p + '='.repeat((4 - p.length % 4) % 4))).jti")

@@ -2,10 +2,13 @@
 // not yet due; each country's status (provisional, final, approved, reopened); completeness and
 // timeliness; the countries late for the latest due day; a "late only" filter and a CSV of the
 // rows shown. A client of `GET /v1/operations/{op}/reporting` (docs/REPORTING.md), which
-// already shows a country token its own rows only.
+// already shows a country token its own rows only. A token with `reporting:write` for a
+// country may file its nil returns and declare its figures final here; the secretariat
+// (`reporting:approve`, every country) approves or reopens them with a reason. Each asks first.
 
 import * as api from "../api.js";
-import { h, fill, section } from "../dom.js";
+import * as session from "../session.js";
+import { h, fill, section, problemBox, confirmDialog } from "../dom.js";
 import { country, countryWithCode, int, moment, shortDay, day } from "../format.js";
 import { sortableTable } from "../table.js";
 import { toCsv, download } from "../csv.js";
@@ -28,6 +31,8 @@ const pct = (n) => (n === null || n === undefined ? "—" : `${PCT.format(n)} %`
 
 /** The "late only" filter, kept while the tab lives. */
 let lateOnly = false;
+/** What the last action did, shown once when the board is drawn again after it. */
+let flash = null;
 
 export async function render(main, ctx) {
   const [opId] = ctx.params;
@@ -38,6 +43,7 @@ export async function render(main, ctx) {
   ]);
   const days = [...new Set(board.days.map((d) => d.day))].sort();
   const rows = countryRows(board);
+  const actions = boardActions(main, ctx, base);
 
   const table = sortableTable({
     caption: "Reporting by country and day",
@@ -51,7 +57,7 @@ export async function render(main, ctx) {
       { key: "status", label: "Status", value: (r) => STATUS_ORDER[r.status] ?? 0, cell: statusCell },
       ...days.map((d) => ({
         key: d, label: shortDay(d), value: (r) => STATES[r.days.get(d)?.state]?.order ?? -1,
-        cell: (r) => dayCell(r.days.get(d)),
+        cell: (r) => [dayCell(r.days.get(d)), actions.nilButton(r, r.days.get(d))],
       })),
       { key: "complete", label: "Complete", numeric: true, value: (r) => r.complete ?? -1, cell: (r) => pct(r.complete) },
       { key: "timely", label: "On time", numeric: true, value: (r) => r.timely ?? -1, cell: (r) => pct(r.timely) },
@@ -60,6 +66,7 @@ export async function render(main, ctx) {
         cell: (r) => (r.info.last_reported_at
           ? [moment(r.info.last_reported_at), h("span", { class: "detail" }, r.info.last_reported)]
           : "Nothing yet") },
+      ...(actions.any ? [{ key: "actions", label: "Actions", value: (r) => r.status, cell: actions.buttons }] : []),
     ],
   });
   const lateBox = h("input", { type: "checkbox", id: "late-only", checked: lateOnly });
@@ -81,8 +88,12 @@ export async function render(main, ctx) {
   "Download CSV of the rows shown");
 
   const reopened = rows.filter((r) => r.status === "reopened");
+  const said = flash;
+  flash = null;
   fill(main,
     ...operationHeading(op, "Reporting"),
+    said?.error ? problemBox(said.error) : null,
+    said?.text ? h("p", { class: "notice done", role: "status", tabindex: "-1", "data-testid": "reporting-done" }, said.text) : null,
     h("div", { class: "toolbar" },
       h("p", { class: "as-of" }, `As at ${moment(board.as_at)} · each day's report is due by ${board.report_deadline} `,
         `(${board.time_zone}) the day after`),
@@ -101,7 +112,75 @@ export async function render(main, ctx) {
       shownLine,
       table.el));
   draw();
+  if (said) main.querySelector(".problem, [data-testid=reporting-done]")?.focus();
   main.dataset.complete = "1";
+}
+
+/**
+ * The actions this token may take on the board, each asked first in a dialog whose safe answer
+ * has the focus; the board is read again after each, and says what happened.
+ */
+function boardActions(main, ctx, base) {
+  const writes = (code) => session.can("reporting:write") && session.covers(code);
+  const approves = session.can("reporting:approve") && session.allCountries();
+  const open = (status) => status === "provisional" || status === "reopened";
+  const path = (code, tail) => `${base}/reporting/${encodeURIComponent(code)}/${tail}`;
+
+  async function act({ title, body, confirm, testid, reason }, send, done) {
+    const field = reason ? h("textarea", { id: "reopen-reason", rows: 3, maxlength: 2000, required: true }) : null;
+    const ok = await confirmDialog({
+      title, confirm, cancel: "Cancel", testid, signal: ctx.signal,
+      body: [h("p", null, body), field ? [h("label", { for: "reopen-reason" }, "Reason (kept in the audit trail and shown on the board)"), field] : null],
+    });
+    if (!ok) return;
+    try {
+      await send(field?.value.trim());
+      flash = { text: done };
+    } catch (e) {
+      if (e.status === 401) return;
+      flash = { error: e };
+    }
+    await render(main, ctx);
+  }
+
+  return {
+    any: session.can("reporting:write") || approves,
+    /** A "nothing to report" button under a late or not-yet-due day the token may file for. */
+    nilButton(row, d) {
+      if (!d || (d.state !== "late" && d.state !== "not_due") || !writes(row.code) || !open(row.status)) return null;
+      const name = countryWithCode(row.code);
+      return h("button", { type: "button", class: "link small", "data-nil": `${row.code}/${d.day}`,
+        onclick: () => act({
+          title: `Nothing to report for ${day(d.day)}?`, confirm: "File the nil return", testid: "confirm-nil",
+          body: `${name} says it has nothing to report for ${day(d.day)}. A record sent for that day later still counts.`,
+        }, () => api.request("PUT", path(row.code, `nil-returns/${d.day}`)),
+        `Nil return filed: ${name} has nothing to report for ${day(d.day)}.`) }, "File nil return…");
+    },
+    /** The status moves this token may make for a country. */
+    buttons(row) {
+      const name = countryWithCode(row.code);
+      const list = [];
+      if (writes(row.code) && open(row.status)) {
+        list.push(h("button", { type: "button", class: "secondary small", onclick: () => act({
+          title: `Declare ${name}'s figures final?`, confirm: "Declare final", testid: "confirm-final",
+          body: `From then on every write of ${name} to this operation (records, stated figures, nil returns, imports) is refused until the secretariat reopens its figures.`,
+        }, () => api.post(path(row.code, "final"), {}), `${name}'s figures are declared final.`) }, "Declare final…"));
+      }
+      if (approves && row.status === "final") {
+        list.push(h("button", { type: "button", class: "secondary small", onclick: () => act({
+          title: `Approve ${name}'s final figures?`, confirm: "Approve", testid: "confirm-approve",
+          body: `The secretariat approves ${name}'s final figures. They stay closed to writes until reopened.`,
+        }, () => api.post(path(row.code, "approve"), {}), `${name}'s figures are approved.`) }, "Approve…"));
+      }
+      if (approves && (row.status === "final" || row.status === "approved")) {
+        list.push(h("button", { type: "button", class: "secondary small", onclick: () => act({
+          title: `Reopen ${name}'s figures?`, confirm: "Reopen", testid: "confirm-reopen", reason: true,
+          body: `${name} may write again, then declare its figures final again. Say why.`,
+        }, (reason) => api.post(path(row.code, "reopen"), { reason }), `${name}'s figures are reopened.`) }, "Reopen…"));
+      }
+      return list.length ? h("span", { class: "row-actions" }, list) : "";
+    },
+  };
 }
 
 /** One row per country: its status, its days by date, and its completeness and timeliness. */
