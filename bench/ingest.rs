@@ -327,16 +327,6 @@ fn print_phases(before: &[(String, f64)], after: &[(String, f64)], items: usize)
     }
 }
 
-/// The peak resident memory of a process so far, in MB.
-fn peak_rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 /// Starts `opcoord serve` as a process of its own on a free 127.0.0.1 port; runs the rounds;
 /// stops it. Returns (API, raw) items per second, and the CPU per item of each, for each round.
 fn run_backend(

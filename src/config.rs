@@ -62,6 +62,12 @@ pub struct Settings {
     pub revocation_refresh_ms: u64,
     /// Milliseconds a tally answer may be served again from memory (0: never).
     pub tally_cache_ms: u64,
+    /// Largest spreadsheet accepted by an import, in bytes.
+    pub import_max_bytes: usize,
+    /// Most rows (under the header) an imported spreadsheet may hold.
+    pub import_max_rows: usize,
+    /// Most bytes the parts of an imported XLSX or ODS file may expand to.
+    pub import_max_unpacked_bytes: u64,
 }
 
 impl Settings {
@@ -105,6 +111,12 @@ impl Settings {
         }
         if self.db_timeout_secs == 0 {
             return refuse("db_timeout_secs", "must be at least 1");
+        }
+        if self.import_max_bytes < 1024 || self.import_max_rows == 0 || self.import_max_unpacked_bytes < 1024 {
+            return refuse(
+                "import_max_*",
+                "the import limits must be at least 1024 bytes and 1 row",
+            );
         }
         if self.database_url.trim().is_empty() {
             return refuse("database_url", "must not be empty");

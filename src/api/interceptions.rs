@@ -400,20 +400,8 @@ pub async fn list_interceptions(
     caller.require_in(Scope::InterceptionsRead, &op)?;
     let query = query.checked()?;
     let limit = page::limit(query.limit)?;
-    let after = page::decode_cursor(query.cursor.as_deref())?
-        .map(|key| {
-            key.parse::<i64>()
-                .map_err(|_| Error::bad_parameter("cursor", "is not an interception cursor"))
-        })
-        .transpose()?;
-    let countries = match query.country.as_deref() {
-        Some(code) => {
-            let code = country::parameter("country", code)?;
-            caller.require_country(&code)?;
-            Some(vec![code])
-        }
-        None => caller.countries.filter(),
-    };
+    let after = page::decode_id_cursor(query.cursor.as_deref(), "an interception")?;
+    let countries = caller.countries_shown(query.country.as_deref())?;
     let filter = InterceptionFilter {
         countries,
         kind: query.kind,

@@ -6,6 +6,7 @@ pub mod document;
 pub mod extract;
 pub mod health;
 pub mod idempotent;
+pub mod imports;
 pub mod intake;
 pub mod interceptions;
 pub mod negotiate;
@@ -20,6 +21,7 @@ pub mod sync;
 pub mod tallies;
 pub mod tokens;
 pub mod units;
+pub mod upload;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -47,6 +49,7 @@ use crate::error::{FieldError, Problem};
         (name = "operations", description = "Operations: a week of action across many countries"),
         (name = "units", description = "National units taking part in an operation"),
         (name = "interceptions", description = "Incidents pushed by national systems: counts and categories only"),
+        (name = "imports", description = "Spreadsheet imports: the template, uploads, and the history with its files"),
         (name = "sync", description = "The change feed and reconciliation"),
         (name = "tallies", description = "Totals by country and breakdown (with each country's reporting status), stated figures"),
         (name = "reporting", description = "The reporting cycle: the board, nil returns, final and approved figures, reminders"),
@@ -122,6 +125,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(interceptions::put_interception)
                 .service(interceptions::get_interception)
                 .service(interceptions::retract_interception)
+                .service(imports::get_import_template)
+                .service(imports::create_import)
+                .service(imports::list_imports)
+                .service(imports::get_import)
+                .service(imports::get_import_file)
                 .service(sync::list_changes)
                 .service(sync::get_sync_digest)
                 .service(tallies::get_tallies)

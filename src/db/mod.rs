@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod changes;
 pub mod idempotency;
+pub mod imports;
 pub mod interceptions;
 pub mod journal;
 pub mod migrate;

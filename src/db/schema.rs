@@ -276,3 +276,31 @@ diesel::table! {
         carried_from -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    /// Spreadsheet imports: the file, who sent it, and what became of its rows.
+    imports (id) {
+        id -> BigInt,
+        operation_id -> Text,
+        country -> Text,
+        created_at -> Timestamp,
+        created_by_sub -> Text,
+        created_by_jti -> Text,
+        file_name -> Text,
+        format -> Text,
+        encoding -> Nullable<Text>,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        atomic -> Bool,
+        stored -> Bool,
+        row_count -> Integer,
+        created -> Integer,
+        updated -> Integer,
+        unchanged -> Integer,
+        rejected -> Integer,
+        skipped -> Integer,
+        error_count -> Integer,
+        errors -> Text,
+        content -> Binary,
+    }
+}

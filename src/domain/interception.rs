@@ -170,6 +170,22 @@ impl Exploitation {
 }
 
 impl SeizureCategory {
+    /// Every category.
+    pub const ALL: [SeizureCategory; 12] = [
+        SeizureCategory::Weapons,
+        SeizureCategory::Ammunition,
+        SeizureCategory::Explosives,
+        SeizureCategory::MilitaryEquipment,
+        SeizureCategory::Cash,
+        SeizureCategory::Drugs,
+        SeizureCategory::Vehicles,
+        SeizureCategory::Vessels,
+        SeizureCategory::Documents,
+        SeizureCategory::BankCards,
+        SeizureCategory::Electronics,
+        SeizureCategory::Other,
+    ];
+
     /// The stored spelling (as in JSON).
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -384,20 +400,7 @@ mod spelling {
         for kind in InterceptionKind::ALL {
             assert_eq!(kind.as_str(), json(serde_json::json!(kind)));
         }
-        for category in [
-            SeizureCategory::Weapons,
-            SeizureCategory::Ammunition,
-            SeizureCategory::Explosives,
-            SeizureCategory::MilitaryEquipment,
-            SeizureCategory::Cash,
-            SeizureCategory::Drugs,
-            SeizureCategory::Vehicles,
-            SeizureCategory::Vessels,
-            SeizureCategory::Documents,
-            SeizureCategory::BankCards,
-            SeizureCategory::Electronics,
-            SeizureCategory::Other,
-        ] {
+        for category in SeizureCategory::ALL {
             assert_eq!(category.as_str(), json(serde_json::json!(category)));
         }
     }

@@ -5,6 +5,7 @@ pub mod change;
 pub mod country;
 pub mod dates;
 pub mod disclosure;
+pub mod import;
 pub mod interception;
 pub mod metric;
 pub mod operation;

@@ -69,7 +69,7 @@ pub struct NewOperation {
     pub status: Option<OperationStatus>,
     /// First day of the operation.
     pub starts_on: NaiveDate,
-    /// Last day of the operation; not before `starts_on`.
+    /// Last day of the operation; not before `starts_on`, and the operation spans at most 366 days.
     pub ends_on: NaiveDate,
     /// Whether suppressed totals may be read without a token.
     #[serde(default)]
@@ -287,18 +287,32 @@ impl NewOperation {
 }
 
 fn check_fields(name: &str, description: &str, coordinator: &str, errors: &mut Vec<FieldError>) {
-    text::required(name, MAX_NAME, "/name", errors);
+    text::name(name, MAX_NAME, "/name", errors);
     text::bounded(description, MAX_FREE_TEXT, "/description", errors);
     text::bounded(coordinator, MAX_NAME, "/coordinator", errors);
+    text::line(coordinator, "/coordinator", errors);
 }
 
+/// The most days an operation may span. A week of action lasts days or weeks; the bound keeps
+/// every answer built per day (the reporting board: countries × days) of a bounded size.
+pub const MAX_DAYS: i64 = 366;
+
 fn check_window(starts_on: NaiveDate, ends_on: NaiveDate, errors: &mut Vec<FieldError>) {
+    let before = errors.len();
     dates::check_date(starts_on, "/starts_on", errors);
     dates::check_date(ends_on, "/ends_on", errors);
-    if ends_on < starts_on {
+    let days = (ends_on - starts_on).num_days() + 1;
+    if errors.len() > before {
+        // A date out of range says so; its length would only repeat it.
+    } else if ends_on < starts_on {
         errors.push(FieldError::at(
             "/ends_on",
             format!("must not be before starts_on ({starts_on})"),
+        ));
+    } else if days > MAX_DAYS {
+        errors.push(FieldError::at(
+            "/ends_on",
+            format!("an operation spans at most {MAX_DAYS} days (this one: {days})"),
         ));
     }
 }

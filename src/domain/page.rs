@@ -27,6 +27,17 @@ pub fn encode_cursor(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("v1:{key}"))
 }
 
+/// Reads a cursor made by [`encode_cursor`] over a numeric id; anything else is a 400 naming
+/// `cursor`, which says it is not a cursor of `what`.
+pub fn decode_id_cursor(cursor: Option<&str>, what: &str) -> Result<Option<i64>> {
+    decode_cursor(cursor)?
+        .map(|key| {
+            key.parse::<i64>()
+                .map_err(|_| Error::bad_parameter("cursor", format!("is not {what} cursor")))
+        })
+        .transpose()
+}
+
 /// Reads a cursor made by [`encode_cursor`]; anything else is a 400 naming `cursor`.
 pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<String>> {
     let Some(cursor) = cursor else {

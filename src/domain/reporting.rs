@@ -17,7 +17,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::{Error, FieldError, Result};
+use super::text;
+use crate::error::{Error, Result};
 
 /// Longest reason a reopening may give.
 pub const MAX_REASON: usize = 2000;
@@ -114,22 +115,16 @@ pub struct ReopenInput {
 }
 
 impl ReopenInput {
-    /// The reason, trimmed; 422 at `/reason` when empty or too long.
+    /// The reason, trimmed; 422 at `/reason` when it has nothing visible, is too long or holds
+    /// the NUL character (the rules of every free text: `domain::text`).
     pub fn checked(self) -> Result<String> {
         let reason = self.reason.trim().to_string();
-        if reason.is_empty() {
-            return Err(Error::Validation(vec![FieldError::at(
-                "/reason",
-                "a reopening needs a reason",
-            )]));
+        let mut errors = Vec::new();
+        text::required(&reason, MAX_REASON, "/reason", &mut errors);
+        match errors.is_empty() {
+            true => Ok(reason),
+            false => Err(Error::Validation(errors)),
         }
-        if reason.chars().count() > MAX_REASON {
-            return Err(Error::Validation(vec![FieldError::at(
-                "/reason",
-                format!("at most {MAX_REASON} characters"),
-            )]));
-        }
-        Ok(reason)
     }
 }
 

@@ -8,12 +8,46 @@ pub const MAX_FREE_TEXT: usize = 2000;
 /// Longest name or short label.
 pub const MAX_NAME: usize = 200;
 
-/// Requires `value` to be non-blank and at most `max` characters.
+/// Requires `value` to hold something visible (not only spaces and control characters) and to
+/// be at most `max` characters.
 pub fn required(value: &str, max: usize, pointer: &str, errors: &mut Vec<FieldError>) {
-    if value.trim().is_empty() {
+    if !value.chars().any(|c| !c.is_whitespace() && !c.is_control()) {
         errors.push(FieldError::at(pointer, "must not be empty"));
     }
     bounded(value, max, pointer, errors);
+}
+
+/// Requires a name: [`required`] and [`line`].
+pub fn name(value: &str, max: usize, pointer: &str, errors: &mut Vec<FieldError>) {
+    required(value, max, pointer, errors);
+    line(value, pointer, errors);
+}
+
+/// Requires `value` to be one line with no control character: a line break in a name or a place
+/// could forge a line of a text the service writes (a reminder meant for mail, a log line). The
+/// NUL character is left to [`bounded`], which says so precisely.
+pub fn line(value: &str, pointer: &str, errors: &mut Vec<FieldError>) {
+    if value
+        .chars()
+        .any(|c| c != '\0' && (c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')))
+    {
+        errors.push(FieldError::at(pointer, "must be one line, without control characters"));
+    }
+}
+
+/// `value` with every control character and line separator turned into a space: for a text
+/// the service writes line by line from stored names that predate [`name`].
+pub fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Requires `value` to be at most `max` characters, without the NUL character (PostgreSQL
@@ -42,7 +76,23 @@ pub fn is_slug(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{bounded, is_slug, required};
+    use super::{bounded, is_slug, name, one_line, required};
+
+    #[test]
+    fn names_are_one_line_and_required_text_is_visible() {
+        let mut errors = Vec::new();
+        name("DGPN Dakar", 20, "/name", &mut errors);
+        assert!(errors.is_empty());
+        for bad in ["GM desk\nTo: x", "x\r\nBcc: y", "a\tb", "a\u{2028}b", "\u{7}"] {
+            let mut errors = Vec::new();
+            name(bad, 50, "/name", &mut errors);
+            assert!(!errors.is_empty(), "{bad:?}");
+        }
+        let mut errors = Vec::new();
+        required("\u{7}\u{1b} ", 20, "/reason", &mut errors);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(one_line("a\r\nBcc: b\u{2028}c"), "a  Bcc: b c");
+    }
 
     #[test]
     fn text_without_nul() {
@@ -51,7 +101,7 @@ mod tests {
         required("DGPN\tDakar", 20, "/name", &mut errors);
         assert!(errors.is_empty());
         bounded("a\0b", 10, "/place", &mut errors);
-        required("\0", 10, "/name", &mut errors);
+        required("a\0", 10, "/name", &mut errors);
         let pointers: Vec<_> = errors.iter().map(|e| e.pointer.clone()).collect();
         assert_eq!(pointers, vec![Some("/place".to_string()), Some("/name".to_string())]);
     }

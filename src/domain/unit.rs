@@ -107,7 +107,7 @@ impl NewUnit {
     pub fn validate(mut self) -> Result<NewUnit> {
         let mut errors = Vec::new();
         self.country = country::check(&self.country, "/country", &mut errors);
-        text::required(&self.name, MAX_NAME, "/name", &mut errors);
+        text::name(&self.name, MAX_NAME, "/name", &mut errors);
         check_officers(self.officers_deployed, &mut errors);
         if errors.is_empty() {
             Ok(self)
@@ -143,7 +143,7 @@ impl Unit {
             next.active = active;
         }
         let mut errors = Vec::new();
-        text::required(&next.name, MAX_NAME, "/name", &mut errors);
+        text::name(&next.name, MAX_NAME, "/name", &mut errors);
         check_officers(next.officers_deployed, &mut errors);
         if !errors.is_empty() {
             return Err(Error::Validation(errors));

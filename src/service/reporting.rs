@@ -157,9 +157,20 @@ fn journal_nil(
     db::journal::commit_one(conn, txn, entry)
 }
 
+/// Whether `approver` is `declarer` or a token `declarer` issued, directly or down its chain
+/// (`POST /v1/tokens` names a token `<issuer sub>/<name>`): a principal cannot approve its own
+/// declaration through a token it made for the purpose.
+fn same_branch(declarer: &str, approver: &str) -> bool {
+    approver == declarer
+        || approver
+            .strip_prefix(declarer)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// Moves a country's finality. Returns whether it moved (a replay of the move it already made is
 /// `false`) and the status after. Approving figures the same `sub` declared final is refused
-/// (403): separation of duties holds even for a token given both scopes.
+/// (403), and so is approving with a token that principal issued: separation of duties holds
+/// even for a token given both scopes.
 pub fn transition(
     conn: &mut DbConn,
     operation_id: &str,
@@ -176,7 +187,12 @@ pub fn transition(
         let Some(next) = transition.apply(country, current.status)? else {
             return Ok((false, current));
         };
-        if transition == Transition::Approve && current.changed_by.as_deref() == Some(writer.sub.as_str()) {
+        if transition == Transition::Approve
+            && current
+                .changed_by
+                .as_deref()
+                .is_some_and(|by| same_branch(by, &writer.sub))
+        {
             return Err(Error::Forbidden(format!(
                 "{country}'s figures were declared final by `{}`; another principal must approve them",
                 writer.sub

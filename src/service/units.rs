@@ -26,6 +26,9 @@ pub fn create(conn: &mut DbConn, operation_id: &str, new: &NewUnit, writer: &Wri
                 )))
             };
         }
+        // A unit's officers are one of its country's figures: final figures freeze units too
+        // (a replay of a registration, which changes nothing, is still answered above).
+        super::reporting::require_open(conn, operation_id, &[new.country.as_str()])?;
         let txn = db::journal::begin(conn)?;
         let unit = db::units::insert(conn, operation_id, new, db::now(), (txn, 0))?;
         record(conn, txn, None, &unit, writer)?;
@@ -54,6 +57,7 @@ pub fn update(
         let Some(next) = current.patched(patch)? else {
             return Ok(current);
         };
+        super::reporting::require_open(conn, operation_id, &[seen.country.as_str()])?;
         let next = Unit {
             version: current.version + 1,
             updated_at: db::now().and_utc(),

@@ -249,6 +249,17 @@ impl TestApp {
         Reply { status, headers, body }
     }
 
+    /// Sends a request with this token and reads the body as bytes.
+    #[allow(dead_code)]
+    pub async fn send_raw(&self, token: &str, request: TestRequest) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let request = request.insert_header(("authorization", format!("Bearer {token}")));
+        let response = test::call_service(&self.service, request.to_request()).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = test::read_body(response).await;
+        (status, headers, bytes.to_vec())
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send(TestRequest::get().uri(path)).await
     }

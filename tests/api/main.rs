@@ -16,6 +16,7 @@ mod disclosure;
 mod errors;
 mod files;
 mod impersonation;
+mod imports;
 pub mod interceptions;
 mod keys;
 mod memory;

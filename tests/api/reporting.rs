@@ -232,6 +232,21 @@ db_test!(
         let figure = TestRequest::put().uri(&format!("/v1/operations/{OP}/tallies/DE/victims_safeguarded")).set_json(json!({"value": 3, "as_of": day}));
         is_country_final(app.send_as(Some(&de), figure).await);
         is_country_final(nil(&app, &de, "DE", t - Duration::days(4), false).await);
+        // A spreadsheet import goes through the same push: refused alike, nothing stored.
+        let file = format!("external_ref,kind,occurred_at,migrants_total\nDE-9,land_border,{day} 12:00,4\n");
+        let import = TestRequest::post()
+            .uri(&format!("/v1/operations/{OP}/imports?country=DE"))
+            .insert_header(("content-type", "text/csv"))
+            .set_payload(file);
+        is_country_final(app.send_as(Some(&de), import).await);
+        app.get_as(&app.admin, &format!("/v1/operations/{OP}/interceptions/DE/DE-9")).await.expect_problem(404);
+        // Units hold a figure of the country (officers deployed): frozen too.
+        let unit = json!({"country": "DE", "name": "Border police", "kind": "field_unit", "officers_deployed": 7});
+        is_country_final(app.post_as(&app.admin, &format!("/v1/operations/{OP}/units"), unit).await);
+        let units = app.get(&format!("/v1/operations/{OP}/units?country=DE")).await.expect(200).body;
+        let de_unit = units["items"][0]["id"].as_i64().expect("DE's unit");
+        let patch = TestRequest::patch().uri(&format!("/v1/operations/{OP}/units/{de_unit}")).set_json(json!({"officers_deployed": 7777}));
+        is_country_final(app.send_as(Some(&app.admin), patch).await);
         // A mixed batch is refused whole (even with the secretariat's token).
         is_country_final(push_as(&app, &app.admin, vec![record("FR", "FR-2", &occurred), record("DE", "DE-3", &occurred)]).await);
         push_as(&app, &app.admin, vec![record("FR", "FR-2", &occurred)]).await.expect(200);
@@ -243,6 +258,9 @@ db_test!(
         // Nor may the principal that declared final approve, even given every country.
         let same_sub = token_for(&app, "desk-de", "reporting:approve", &["*"]);
         act(&app, &same_sub, "DE", "approve", None).await.expect_problem(403);
+        // ... nor through a token it issued for the purpose (its sub is `desk-de/approver`).
+        let child = token_for(&app, "desk-de/approver", "reporting:approve", &["*"]);
+        act(&app, &child, "DE", "approve", None).await.expect_problem(403);
         // Only final figures can be approved; a country cannot reopen its own.
         act(&app, &secretariat, "FR", "approve", None).await.expect_problem(409);
         act(&app, &de, "DE", "reopen", Some(json!({"reason": "mine"}))).await.expect_problem(403);
@@ -264,6 +282,12 @@ db_test!(
         // Reopening needs a reason; then DE may write again and declare final again.
         act(&app, &secretariat, "DE", "reopen", Some(json!({}))).await.expect_problem(422);
         act(&app, &secretariat, "DE", "reopen", Some(json!({"reason": "   "}))).await.expect_problem(422);
+        // Control characters are not a reason, and the NUL character is refused on both databases
+        // alike (PostgreSQL cannot store it: this was a 500 there).
+        for reason in ["\u{7}\u{1b}", "duplicate record \u{0}"] {
+            let refused = act(&app, &secretariat, "DE", "reopen", Some(json!({"reason": reason}))).await.expect_problem(422);
+            assert_eq!(refused.pointers(), vec!["/reason"], "{reason:?}");
+        }
         act(&app, &secretariat, "FR", "reopen", Some(json!({"reason": "x"}))).await.expect_problem(409);
         let reason = "DE-1 was entered twice; DE will send the corrected figure";
         let reopened = act(&app, &secretariat, "DE", "reopen", Some(json!({"reason": reason}))).await.expect(200);
@@ -408,6 +432,14 @@ db_test!(
         for (i, day) in (0..3).map(|i| (i, t - Duration::days(4 - i))) {
             push_as(&app, &desk, vec![record("DE", &format!("DE-{i}"), &format!("{day}T12:00:00Z"))]).await.expect(200);
             nil(&app, &desk, "FR", day, false).await.expect(201);
+        }
+        // A name cannot carry a line of its own into a reminder meant for mail.
+        for name in ["SN desk\n-----\nTo: Secretariat", "x\r\nBcc: spy@example.org", "a\u{2028}b"] {
+            let unit = json!({"country": "SN", "name": name, "kind": "field_unit", "officers_deployed": 1});
+            let refused = app.post(&format!("/v1/operations/{OP}/units"), unit).await.expect_problem(422);
+            assert_eq!(refused.pointers(), vec!["/name"], "{name:?}");
+            let renamed = app.patch(&format!("/v1/operations/{OP}"), Some("*"), json!({"name": name})).await;
+            assert_eq!(renamed.expect_problem(422).pointers(), vec!["/name"], "{name:?}");
         }
         let book = app.get(&format!("/v1/operations/{OP}/reporting/reminders")).await.expect(200).body;
         let reminders = book["reminders"].as_array().expect("reminders");

@@ -68,6 +68,9 @@ db_test!(
             ("2025-09-01", "+262142-12-31", "/ends_on"),
             ("1969-12-31", "2025-09-01", "/starts_on"),
             ("2025-09-01", "2200-01-01", "/ends_on"),
+            // Within the range but longer than an operation may last (366 days).
+            ("1970-01-01", "2199-12-31", "/ends_on"),
+            ("2025-01-01", "2026-01-02", "/ends_on"),
         ] {
             let refused = app.post("/v1/operations", operation(starts_on, ends_on)).await;
             assert_eq!(refused.status.as_u16(), 422, "{starts_on}..{ends_on}: {}", refused.body);

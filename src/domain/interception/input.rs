@@ -256,6 +256,7 @@ impl InterceptionInput {
         let location = self.location.inspect(|location| {
             if let Some(place) = &location.place {
                 text::bounded(place, MAX_NAME, "/location/place", &mut errors);
+                text::line(place, "/location/place", &mut errors);
             }
             if location.lat.is_some_and(|lat| !(-90.0..=90.0).contains(&lat)) {
                 errors.push(FieldError::at("/location/lat", "must be between -90 and 90"));

@@ -244,7 +244,12 @@ fn day_report(
         nil_return_superseded: nil && state == DayState::Received,
         first_report_at: stored.map(|s| s.first_at),
         last_report_at: stored.map(|s| s.last_at),
-        on_time: received.then(|| stored.is_some_and(|s| s.first_at < deadline)),
+        // On time: records or figures by the first report of the day; a nil return by when it
+        // was filed (a nil return filed late is late, whatever came and went before it).
+        on_time: received.then(|| match state {
+            DayState::ReceivedNil => stored.and_then(|s| s.nil_at).is_some_and(|at| at < deadline),
+            _ => stored.is_some_and(|s| s.first_at < deadline),
+        }),
     }
 }
 

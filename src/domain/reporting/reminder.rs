@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::board::{DayState, ReportingBoard};
+use crate::domain::text;
 use crate::domain::unit::{Unit, UnitKind};
 
 /// A unit to address a reminder to (its name and kind; the hub keeps no personal contact).
@@ -67,11 +68,14 @@ pub fn reminders(board: &ReportingBoard, operation_name: &str, units: &[Unit]) -
                 kind: u.kind,
             })
             .collect();
+        // Names go into header lines: one line each, whatever was stored before names were
+        // held to one line.
         let to = addressees
             .iter()
-            .map(|a| a.name.as_str())
+            .map(|a| text::one_line(&a.name))
             .collect::<Vec<_>>()
             .join(", ");
+        let operation_name = text::one_line(operation_name);
         let days = days_late.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
         let message = format!(
             "To: {to} ({country})\nSubject: {operation_name}: report due for {n} day(s)\n\n\
