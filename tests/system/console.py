@@ -11,6 +11,9 @@ real `opcoord serve` holding the demo operation.
   its reason, the "late only" filter and its CSV; a country token sees its own row only and
   declares its figures final after a confirmation; the secretariat approves them, then reopens
   them with a reason (markup in it shows as text);
+- a national desk's spreadsheet import: the CSV template, a dry run whose row problems are listed
+  by row, column and value (and no import offered), then a clean dry run, the import, and the
+  history;
 - releases: a coordination token without the release scopes never sees the screen; the
   secretariat makes a draft, finds a withheld small figure marked as such beside its true value,
   publishes it after a confirmation (which also says the draft misses a later push), opens the public page and finds the published figures there,
@@ -540,6 +543,61 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         check("every record is Senegal's", links and all("/countries/SN/records/" in link for link in links), str(links[:3]))
         check("Senegal's digest", b.text("[data-testid=digest-count]") != "")
         b.no_errors()
+        b.go(f"#/ops/{OP}/countries/FR")
+        b.wait("France refused", lambda: b.all("#h-figures ~ div .problem, .problem"))
+        check("France's figures are refused", "Forbidden" in b.text(".problem") or "not" in b.text(".problem").lower(), b.text(".problem"))
+        check("no French record shown", not b.all("[data-testid=records] tbody tr"))
+        b.no_errors(allowed=(r"status of 403",))
+
+    @step("a national desk imports a spreadsheet: template, dry run with the row problems, import, history")
+    def _():
+        b.go(f"#/ops/{OP}/countries/SN")
+        b.wait("the import panel", lambda: b.all("#import-file") and b.all("[data-testid=import-history]"))
+        downloads = tempfile.mkdtemp(dir=folder, prefix="downloads-")
+        b.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+        [x for x in b.all("button") if x.text == "Download the template (CSV)"][0].click()
+        b.wait("the template", lambda: [f for f in os.listdir(downloads) if f.endswith(".csv")])
+        with open(os.path.join(downloads, os.listdir(downloads)[0]), encoding="utf-8-sig") as f:
+            header = f.readline()
+        check("the template's header", header.startswith("external_ref,kind,occurred_at"), header)
+        sheet = os.path.join(folder, "senegal-day-12.csv")
+        rows = ["external_ref,kind,occurred_at,place,migrants_total,migrants_children,arrests,notes",
+                "CONSOLE-IMPORT-1,sea_departure,2025-09-12 06:10,Joal,40,3,2,pirogue stopped",
+                "CONSOLE-IMPORT-2,boat,2025-09-12 07:00,Mbour,10,2,1,<b>markup</b>",
+                "CONSOLE-IMPORT-3,land_border,2025-09-12 08:00,Karang,10,12,0,"]
+        with open(sheet, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        b.all("#import-file")[0].send_keys(sheet)
+        [x for x in b.all("button") if x.text == "Check the file (dry run)"][0].click()
+        b.wait("the row problems", lambda: b.all("[data-testid=import-errors] tbody tr"))
+        problems = [[td.text for td in tr.find_elements(By.CSS_SELECTOR, "th, td")] for tr in b.all("[data-testid=import-errors] tbody tr")]
+        check("row 3's kind, by row, column and value", any(p[:3] == ["3", "kind", "boat"] for p in problems), str(problems))
+        check("row 4's children over the total", any(p[:2] == ["4", "migrants_children"] for p in problems), str(problems))
+        check("no import offered", not [x for x in b.all("button") if x.text == "Import" and x.is_enabled()])
+        b.accessible("an import's problems")
+        b.driver.execute_script("document.activeElement.blur(); document.getElementById('h-imports').scrollIntoView()")
+        b.shot("import", full=False)
+        rows[2] = rows[2].replace(",boat,", ",land_border,")
+        rows[3] = rows[3].replace(",10,12,", ",10,2,")
+        with open(sheet, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        b.all("#import-file")[0].send_keys(sheet)
+        [x for x in b.all("button") if x.text == "Check the file (dry run)"][0].click()
+        b.wait("a clean dry run", lambda: "3 would be created" in b.text("[data-testid=import-summary]"))
+        check("nothing stored by the dry run", call(server.port, "GET", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-IMPORT-1",
+                                                    token=national).status == 404)
+        [x for x in b.all("button") if x.text == "Import"][0].click()
+        b.wait("stored", lambda: "stored" in b.text("[data-testid=import-summary]") and b.all("[data-testid=import-history] tbody tr"))
+        history = b.text("[data-testid=import-history] tbody tr")
+        check("the history names the file and counts the rows", "senegal-day-12.csv" in history and "demo-sn-dgpn" in history, history)
+        b.driver.execute_script("document.activeElement.blur(); document.getElementById('h-imports').scrollIntoView()")
+        b.shot("import-done", full=False)
+        stored = call(server.port, "GET", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-IMPORT-2", token=national)
+        check("the rows are stored", stored.status == 200 and stored.body["notes"] == "<b>markup</b>", repr(stored))
+        b.no_errors()
+
+    @step("the reporting board: Senegal sees its own row, and declares its figures final")
+    def _():
         b.go(f"#/ops/{OP}/reporting")
         b.wait("Senegal's reporting", lambda: b.heading() == "Reporting" and b.all("[data-testid=reporting-table] tbody tr"))
         rows = [r.get_attribute("data-country") for r in b.all("[data-testid=reporting-table] tbody tr")]
@@ -558,11 +616,6 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         check("the API agrees", status["countries"][0]["status"] == "final", json.dumps(status["countries"]))
         check("nothing more to declare", not [x for x in b.all("main button") if x.text == "Declare final…"])
         b.no_errors()
-        b.go(f"#/ops/{OP}/countries/FR")
-        b.wait("France refused", lambda: b.all("#h-figures ~ div .problem, .problem"))
-        check("France's figures are refused", "Forbidden" in b.text(".problem") or "not" in b.text(".problem").lower(), b.text(".problem"))
-        check("no French record shown", not b.all("[data-testid=records] tbody tr"))
-        b.no_errors(allowed=(r"status of 403",))
 
     @step("the reporting board: the secretariat approves Senegal's final figures, then reopens them with a reason")
     def _():
