@@ -3,8 +3,8 @@
 import * as session from "./session.js";
 
 // A screen is listed only when the API it is a client of exists, and shown only to a token with
-// the scope it needs (`scope`, and every country where its API asks for that). Still to come,
-// when its API lands: imports (a country's desk).
+// the scope it needs (`scope`, and every country where its API asks for that). A desk's
+// spreadsheet import has no entry of its own: it is part of its country's screen.
 const OPERATION_SCREENS = [
   { id: "overview", label: "Overview", href: (op) => `#/ops/${op}`, scope: "tallies:read" },
   { id: "countries", label: "Countries", href: (op) => `#/ops/${op}/countries`, scope: "operations:read" },
