@@ -11,6 +11,8 @@ export class ApiError extends Error {
     this.title = problem.title || `HTTP ${status}`;
     this.detail = problem.detail || "";
     this.type = problem.type || "";
+    /** Each field's problem (`pointer`, `message`), for a 422. */
+    this.errors = Array.isArray(problem.errors) ? problem.errors : [];
   }
 }
 
@@ -38,20 +40,41 @@ export function url(path, query) {
  * that may be refused on purpose (revoking the token itself).
  */
 export async function request(method, path, options = {}) {
+  const json = options.body !== undefined && !(options.body instanceof FormData);
+  const response = await send(method, path, {
+    ...options,
+    headers: { accept: "application/json", ...(json ? { "content-type": "application/json" } : {}), ...(options.headers || {}) },
+    body: json ? JSON.stringify(options.body) : options.body,
+  });
+  return response.status === 204 ? null : response.json();
+}
+
+/**
+ * A file the API serves (a template, an uploaded original), with the session's token:
+ * resolves to `{blob, name}`, the name from `Content-Disposition`, else `fallback`.
+ */
+export async function file(path, query, fallback, options = {}) {
+  const response = await send("GET", path, { ...options, query, headers: { accept: "*/*" } });
+  const disposition = response.headers.get("content-disposition") || "";
+  const name = disposition.match(/filename="?([^";]+)"?/)?.[1] || fallback;
+  return { blob: await response.blob(), name };
+}
+
+/** Sends one request with the token; resolves to the response when it is a success, else throws its problem. */
+async function send(method, path, options) {
   const token = options.token || session.current()?.token;
-  const headers = { accept: "application/json", ...(options.headers || {}) };
+  const headers = { ...options.headers };
   if (token) headers.authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(url(path, options.query), {
     method,
     headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.body,
     signal: options.signal,
     cache: "no-store",
     credentials: "omit",
     referrerPolicy: "no-referrer",
   });
-  if (response.ok) return response.status === 204 ? null : response.json();
+  if (response.ok) return response;
   let problem = {};
   try {
     problem = await response.json();
@@ -68,7 +91,7 @@ export function get(path, query, options = {}) {
   return request("GET", path, { ...options, query });
 }
 
-/** POSTs JSON with the session's token. */
+/** POSTs JSON (or a FormData, as multipart) with the session's token. */
 export function post(path, body, options = {}) {
   return request("POST", path, { ...options, body });
 }

@@ -15,9 +15,13 @@ export function toCsv(header, rows) {
   return [header, ...rows].map((row) => row.map(cell).join(",")).join("\r\n") + "\r\n";
 }
 
-/** Offers `text` as a download named `name`. */
+/** Offers `text` as a CSV download named `name`. */
 export function download(name, text) {
-  const blob = new Blob(["\uFEFF", text], { type: "text/csv;charset=utf-8" });
+  save(name, new Blob(["\uFEFF", text], { type: "text/csv;charset=utf-8" }));
+}
+
+/** Offers a file (a Blob) as a download named `name`. */
+export function save(name, blob) {
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
   link.download = name;

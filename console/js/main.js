@@ -12,6 +12,7 @@ import * as countries from "./screens/countries.js";
 import * as countryScreen from "./screens/country.js";
 import * as record from "./screens/record.js";
 import * as live from "./screens/live.js";
+import * as reporting from "./screens/reporting.js";
 import * as releases from "./screens/releases.js";
 import * as release from "./screens/release.js";
 import { operationScreens } from "./nav.js";
@@ -24,6 +25,7 @@ const ROUTES = [
   [/^\/ops\/([^/]+)\/countries$/, countries, "countries"],
   [/^\/ops\/([^/]+)\/countries\/([A-Z]{2})$/, countryScreen, "countries"],
   [/^\/ops\/([^/]+)\/countries\/([A-Z]{2})\/records\/(.+)$/, record, "countries"],
+  [/^\/ops\/([^/]+)\/reporting$/, reporting, "reporting"],
   [/^\/ops\/([^/]+)\/live$/, live, "live"],
   [/^\/ops\/([^/]+)\/releases$/, releases, "releases"],
   [/^\/ops\/([^/]+)\/releases\/([1-9][0-9]*)$/, release, "releases"],

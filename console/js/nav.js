@@ -3,12 +3,12 @@
 import * as session from "./session.js";
 
 // A screen is listed only when the API it is a client of exists, and shown only to a token with
-// the scope it needs (`scope`, and every country where its API asks for that). Still to come,
-// each when its API lands: the reporting board (reporting cycle) and imports (a country's
-// desk): each adds one entry here and one module in screens/.
+// the scope it needs (`scope`, and every country where its API asks for that). A desk's
+// spreadsheet import has no entry of its own: it is part of its country's screen.
 const OPERATION_SCREENS = [
   { id: "overview", label: "Overview", href: (op) => `#/ops/${op}`, scope: "tallies:read" },
   { id: "countries", label: "Countries", href: (op) => `#/ops/${op}/countries`, scope: "operations:read" },
+  { id: "reporting", label: "Reporting", href: (op) => `#/ops/${op}/reporting`, scope: "tallies:read" },
   { id: "live", label: "Live", href: (op) => `#/ops/${op}/live`, scope: "tallies:read" },
   { id: "releases", label: "Releases", href: (op) => `#/ops/${op}/releases`, scope: "releases:read", everyCountry: true },
 ];

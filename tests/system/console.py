@@ -7,6 +7,13 @@ real `opcoord serve` holding the demo operation.
 - a note and a unit name with markup render as text (no element made, no script run);
 - signed in as Senegal, only Senegal's figures and records are shown, and the scope is visible;
 - a revoked token leads back to sign-in with a clear message;
+- the reporting board: the demo's completeness, the countries late today, Spain reopened with
+  its reason, the "late only" filter and its CSV; a country token sees its own row only and
+  declares its figures final after a confirmation; the secretariat approves them, then reopens
+  them with a reason (markup in it shows as text);
+- a national desk's spreadsheet import: the CSV template, a dry run whose row problems are listed
+  by row, column and value (and no import offered), then a clean dry run, the import, and the
+  history;
 - releases: a coordination token without the release scopes never sees the screen; the
   secretariat makes a draft, finds a withheld small figure marked as such beside its true value,
   publishes it after a confirmation (which also says the draft misses a later push), opens the public page and finds the published figures there,
@@ -211,6 +218,13 @@ def sign_out(b):
     [button for button in b.all(".who-actions button") if button.text == "Sign out"][0].click()
 
 
+def switch_to(b, tok):
+    """Signs out, then in with another token, and waits for the screen it lands on."""
+    sign_out(b)
+    b.sign_in(tok)
+    b.wait("the first screen", lambda: b.driver.execute_script("return document.getElementById('main').dataset.complete"))
+
+
 def run(server, b, admin, coordination, national, folder, database_url):  # noqa: C901 (one scenario, in steps)
     @step("the console is served with its Content-Security-Policy and cacheable assets")
     def _():
@@ -270,10 +284,11 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         b.wait("4,426 victims on the open page", lambda: headline(b, "victims_safeguarded") == "4,426", seconds=10)
         print(f"     {before} → 4,426 on the page {time.monotonic() - pushed:.1f} s after the push")
         check("migrants too", headline(b, "migrants_detected") == "13,050", headline(b, "migrants_detected"))
-        # The Gambia states a figure above what its records give: it stands, and both are shown.
-        gambia = call(server.port, "GET", f"/v1/operations/{OP}/tallies?metric=victims_safeguarded&country=GM", token=admin)
-        derived = gambia.body["countries"][0]["derived"]
-        stated = call(server.port, "PUT", f"/v1/operations/{OP}/tallies/GM/victims_safeguarded", token=admin,
+        # Mali states a figure above what its records give: it stands, and both are shown. (Mali's
+        # figures are provisional in the demo; the Gambia's, approved, would refuse the write.)
+        mali = call(server.port, "GET", f"/v1/operations/{OP}/tallies?metric=victims_safeguarded&country=ML", token=admin)
+        derived = mali.body["countries"][0]["derived"]
+        stated = call(server.port, "PUT", f"/v1/operations/{OP}/tallies/ML/victims_safeguarded", token=admin,
                       body={"value": derived + 8, "as_of": "2025-09-13"})
         check("the stated figure is stored", stated.status == 201, repr(stated))
         b.wait("the stated figure in the total", lambda: headline(b, "victims_safeguarded") == "4,434", seconds=10)
@@ -328,6 +343,49 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         check("live says what changed since it opened", "+3" in b.text('[data-metric="victims_safeguarded"] .delta'))
         b.accessible("live")
         b.shot("live", full=False)
+        b.no_errors()
+
+    @step("the reporting board: the demo's completeness, late and reopened countries, late only, CSV")
+    def _():
+        board = call(server.port, "GET", f"/v1/operations/{OP}/reporting", token=coordination).body
+        summary = board["summary"]
+        b.go(f"#/ops/{OP}/reporting")
+        b.wait("the board", lambda: b.heading() == "Reporting" and len(b.all("[data-testid=reporting-table] tbody tr")) == 119)
+        check("the demo's completeness (docs/REPORTING.md)", summary["completeness_pct"] == 97.5, str(summary))
+        cards = b.text("[data-testid=reporting-summary]")
+        check("completeness and timeliness as the API says", "97.5 %" in cards and f"{summary['timeliness_pct']} %" in cards, cards)
+        check("country-days with thousands separators", f"of {summary['expected']:,} country-days" in cards, cards)
+        late_today = b.text('[data-summary="late-today"]')
+        check("the countries late today, by name", summary["countries_late_today"] == ["CA", "JM", "TG"]
+              and "Canada, Jamaica, Togo" in late_today, late_today)
+        spain = b.text('[data-testid=reporting-table] tr[data-country="ES"]')
+        check("Spain reopened", "Reopened" in spain and "Spain (ES)" in spain, spain)
+        check("with its reason", "Barcelona salon network" in b.text("[data-testid=reopened]"), b.text("[data-testid=reopened]"))
+        canada = b.text('[data-testid=reporting-table] tr[data-country="CA"]')
+        check("a late day says so in words, not by colour alone", "✗ Late" in canada, canada)
+        check("a nil return too", b.all('[data-testid=reporting-table] [data-state="received_nil"]'))
+        late = sorted({d["country"] for d in board["days"] if d["state"] == "late"})
+        b.all("#late-only")[0].click()
+        b.wait("late only", lambda: len(b.all("[data-testid=reporting-table] tbody tr")) == len(late))
+        shown = sorted(r.get_attribute("data-country") for r in b.all("[data-testid=reporting-table] tbody tr"))
+        check("the countries with a late day, and only them", shown == late and len(late) == 7, f"{shown} {late}")
+        downloads = tempfile.mkdtemp(dir=folder, prefix="downloads-")
+        b.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+        [x for x in b.all("button") if x.text.startswith("Download CSV")][0].click()
+        b.wait("the CSV file", lambda: [f for f in os.listdir(downloads) if f.endswith(".csv")])
+        with open(os.path.join(downloads, os.listdir(downloads)[0]), encoding="utf-8-sig") as f:
+            lines = f.read().splitlines()
+        countries = sorted({line.split(",")[0] for line in lines[1:]})
+        check("the CSV holds the rows shown", lines[0].startswith("country,country_name,day,state") and countries == late,
+              f"{lines[:2]} {countries}")
+        check("with names", any(line.startswith("CA,Canada,") and ",late," in line for line in lines), lines[1])
+        b.accessible("the reporting board")
+        b.driver.execute_script("document.activeElement.blur(); document.getElementById('h-board').scrollIntoView()")
+        b.shot("reporting-late", full=False)
+        b.all("#late-only")[0].click()
+        b.wait("every country again", lambda: len(b.all("[data-testid=reporting-table] tbody tr")) == 119)
+        b.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+        b.shot("reporting")
         b.no_errors()
 
     @step("a token without the release scopes sees no releases screen")
@@ -491,13 +549,108 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         check("no French record shown", not b.all("[data-testid=records] tbody tr"))
         b.no_errors(allowed=(r"status of 403",))
 
+    @step("a national desk imports a spreadsheet: template, dry run with the row problems, import, history")
+    def _():
+        b.go(f"#/ops/{OP}/countries/SN")
+        b.wait("the import panel", lambda: b.all("#import-file") and b.all("[data-testid=import-history]"))
+        downloads = tempfile.mkdtemp(dir=folder, prefix="downloads-")
+        b.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+        [x for x in b.all("button") if x.text == "Download the template (CSV)"][0].click()
+        b.wait("the template", lambda: [f for f in os.listdir(downloads) if f.endswith(".csv")])
+        with open(os.path.join(downloads, os.listdir(downloads)[0]), encoding="utf-8-sig") as f:
+            header = f.readline()
+        check("the template's header", header.startswith("external_ref,kind,occurred_at"), header)
+        sheet = os.path.join(folder, "senegal-day-12.csv")
+        rows = ["external_ref,kind,occurred_at,place,migrants_total,migrants_children,arrests,notes",
+                "CONSOLE-IMPORT-1,sea_departure,2025-09-12 06:10,Joal,40,3,2,pirogue stopped",
+                "CONSOLE-IMPORT-2,boat,2025-09-12 07:00,Mbour,10,2,1,<b>markup</b>",
+                "CONSOLE-IMPORT-3,land_border,2025-09-12 08:00,Karang,10,12,0,"]
+        with open(sheet, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        b.all("#import-file")[0].send_keys(sheet)
+        [x for x in b.all("button") if x.text == "Check the file (dry run)"][0].click()
+        b.wait("the row problems", lambda: b.all("[data-testid=import-errors] tbody tr"))
+        problems = [[td.text for td in tr.find_elements(By.CSS_SELECTOR, "th, td")] for tr in b.all("[data-testid=import-errors] tbody tr")]
+        check("row 3's kind, by row, column and value", any(p[:3] == ["3", "kind", "boat"] for p in problems), str(problems))
+        check("row 4's children over the total", any(p[:2] == ["4", "migrants_children"] for p in problems), str(problems))
+        check("no import offered", not [x for x in b.all("button") if x.text == "Import" and x.is_enabled()])
+        b.accessible("an import's problems")
+        b.driver.execute_script("document.activeElement.blur(); document.getElementById('h-imports').scrollIntoView()")
+        b.shot("import", full=False)
+        rows[2] = rows[2].replace(",boat,", ",land_border,")
+        rows[3] = rows[3].replace(",10,12,", ",10,2,")
+        with open(sheet, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        b.all("#import-file")[0].send_keys(sheet)
+        [x for x in b.all("button") if x.text == "Check the file (dry run)"][0].click()
+        b.wait("a clean dry run", lambda: "3 would be created" in b.text("[data-testid=import-summary]"))
+        check("nothing stored by the dry run", call(server.port, "GET", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-IMPORT-1",
+                                                    token=national).status == 404)
+        [x for x in b.all("button") if x.text == "Import"][0].click()
+        b.wait("stored", lambda: "stored" in b.text("[data-testid=import-summary]") and b.all("[data-testid=import-history] tbody tr"))
+        history = b.text("[data-testid=import-history] tbody tr")
+        check("the history names the file and counts the rows", "senegal-day-12.csv" in history and "demo-sn-dgpn" in history, history)
+        b.driver.execute_script("document.activeElement.blur(); document.getElementById('h-imports').scrollIntoView()")
+        b.shot("import-done", full=False)
+        stored = call(server.port, "GET", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-IMPORT-2", token=national)
+        check("the rows are stored", stored.status == 200 and stored.body["notes"] == "<b>markup</b>", repr(stored))
+        b.no_errors()
+
+    @step("the reporting board: Senegal sees its own row, and declares its figures final")
+    def _():
+        b.go(f"#/ops/{OP}/reporting")
+        b.wait("Senegal's reporting", lambda: b.heading() == "Reporting" and b.all("[data-testid=reporting-table] tbody tr"))
+        rows = [r.get_attribute("data-country") for r in b.all("[data-testid=reporting-table] tbody tr")]
+        check("only Senegal's row on the board", rows == ["SN"], str(rows))
+        check("the summary is Senegal's", "of 7 country-days" in b.text("[data-testid=reporting-summary]"),
+              b.text("[data-testid=reporting-summary]"))
+        check("no approval offered to a country", not [x for x in b.all("main button") if x.text.startswith(("Approve", "Reopen"))])
+        [x for x in b.all("main button") if x.text == "Declare final…"][0].click()
+        b.wait("the confirmation", lambda: b.all("[data-testid=confirm-final][open]"))
+        check("it says what final means", "refused until the secretariat reopens" in b.text("[data-testid=confirm-final]"))
+        check("the safe answer has the focus", b.driver.execute_script("return document.activeElement.textContent") == "Cancel")
+        [x for x in b.all("[data-testid=confirm-final] button") if x.text == "Declare final"][0].click()
+        b.wait("declared final", lambda: "declared final" in b.text("[data-testid=reporting-done]"))
+        check("the row says Final", b.text('[data-testid=reporting-table] tr[data-country="SN"] [data-status]') == "Final")
+        status = call(server.port, "GET", f"/v1/operations/{OP}/reporting?country=SN", token=national).body
+        check("the API agrees", status["countries"][0]["status"] == "final", json.dumps(status["countries"]))
+        check("nothing more to declare", not [x for x in b.all("main button") if x.text == "Declare final…"])
+        b.no_errors()
+
+    @step("the reporting board: the secretariat approves Senegal's final figures, then reopens them with a reason")
+    def _():
+        approver = token(folder, database_url, "console-test-reporting-desk", "*", OP,
+                         "operations:read tallies:read reporting:approve")
+        switch_to(b, approver)
+        b.go(f"#/ops/{OP}/reporting")
+        senegal = '[data-testid=reporting-table] tr[data-country="SN"]'
+        b.wait("the board", lambda: b.heading() == "Reporting" and b.all(senegal))
+        check("no nil return or declaration offered without reporting:write",
+              not b.all("[data-nil]") and not [x for x in b.all("main button") if x.text == "Declare final…"])
+        [x for x in b.all(f"{senegal} button") if x.text == "Approve…"][0].click()
+        b.wait("the confirmation", lambda: b.all("[data-testid=confirm-approve][open]"))
+        [x for x in b.all("[data-testid=confirm-approve] button") if x.text == "Approve"][0].click()
+        b.wait("approved", lambda: b.text(f"{senegal} [data-status]") == "Approved")
+        [x for x in b.all(f"{senegal} button") if x.text == "Reopen…"][0].click()
+        b.wait("the confirmation", lambda: b.all("[data-testid=confirm-reopen][open]"))
+        b.all("#reopen-reason")[0].send_keys(MARKUP)
+        b.accessible("the reopening")
+        b.shot("reporting-reopen", full=False)
+        [x for x in b.all("[data-testid=confirm-reopen] button") if x.text == "Reopen"][0].click()
+        b.wait("reopened", lambda: b.text(f"{senegal} [data-status]") == "Reopened")
+        reasons = b.text("[data-testid=reopened]")
+        check("the reason reads as it was written", MARKUP in reasons, reasons)
+        check("no element made from it, no script run", not b.all("[data-testid=reopened] img, [data-testid=reopened] b")
+              and b.driver.execute_script("return window.__pwned") is None)
+        status = call(server.port, "GET", f"/v1/operations/{OP}/reporting?country=SN", token=national).body["countries"][0]
+        check("the API agrees", status["status"] == "reopened" and status["reopen_reason"] == MARKUP, json.dumps(status))
+        b.no_errors()
+
     @step("a revoked token leads back to sign-in with a clear message")
     def _():
         revocable = token(folder, database_url, "console-test-person", "*", OP,
                           "operations:read tallies:read interceptions:read")
-        sign_out(b)
-        b.sign_in(revocable)
-        b.wait("the overview", lambda: b.driver.execute_script("return document.getElementById('main').dataset.complete"))
+        switch_to(b, revocable)
         jti = b.driver.execute_script(
             "const p = sessionStorage.getItem('opcoord.console.token').split('.')[1].replace(/-/g,'+').replace(/_/g,'/');"
             "return JSON.parse(atob(p + '='.repeat((4 - p.length % 4) % 4))).jti")

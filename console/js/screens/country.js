@@ -1,5 +1,6 @@
 // A country of an operation: its figures (with the versions of a stated figure), its sync
-// digest, its national units and its records, filterable.
+// digest, its national units and its records, filterable; for a desk that may write for the
+// country, the spreadsheet import (screens/imports.js).
 
 import * as api from "../api.js";
 import * as session from "../session.js";
@@ -7,6 +8,7 @@ import { h, fill, section, problemBox } from "../dom.js";
 import { METRICS, countryWithCode, int, qty, metricLabel, moment, day, word } from "../format.js";
 import { scopeNotice, operationHeading, figure } from "./parts.js";
 import { scrollBox } from "../table.js";
+import { drawImports } from "./imports.js";
 
 const KINDS = ["sea_departure", "land_border", "air_border", "premises", "checkpoint", "online", "other"];
 const PAGE = 50;
@@ -23,13 +25,16 @@ export async function render(main, ctx) {
   const digest = h("div", null, h("p", { class: "loading" }, "Loading…"));
   const units = h("div", null, h("p", { class: "loading" }, "Loading…"));
   const records = h("div");
+  const desk = session.can("interceptions:write") && session.covers(code);
+  const imports = desk ? h("div") : null;
   fill(main,
     ...operationHeading(op, countryWithCode(code)),
     scopeNotice(),
     section("h-figures", "Figures", 2, figures),
     section("h-records", "Records", 2, records),
     section("h-digest", "Sync digest", 2, digest),
-    section("h-units", "National units", 2, units));
+    section("h-units", "National units", 2, units),
+    desk ? section("h-imports", "Spreadsheet import", 2, imports) : null);
 
   const load = async (el, fn) => {
     try {
@@ -49,6 +54,7 @@ export async function render(main, ctx) {
     fill(digest, h("p", { class: "help" }, "Your token has no interceptions:read scope: no digest."));
     fill(records, h("p", { class: "help" }, "Your token has no interceptions:read scope: no records."));
   }
+  if (desk) tasks.push(load(imports, () => drawImports(imports, ctx, opId, code)));
   await Promise.all(tasks);
 }
 
