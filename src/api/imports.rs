@@ -46,15 +46,6 @@ pub struct ImportQuery {
     pub file_name: Option<String>,
 }
 
-/// The file of an import, as the raw body or as the `file` part of a form.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ImportForm {
-    /// The spreadsheet (CSV, XLSX or ODS).
-    #[schema(value_type = String, format = Binary)]
-    file: Vec<u8>,
-}
-
 /// A file, as bytes.
 #[derive(ToSchema)]
 #[schema(value_type = String, format = Binary)]
@@ -150,8 +141,10 @@ fn country_of(caller: &Caller, named: Option<&str>) -> Result<String> {
 
 /// Import a spreadsheet of interceptions.
 ///
-/// The body is the file (`text/csv`, XLSX, ODS, or `application/octet-stream`) or a
-/// `multipart/form-data` form with the file in a part named `file`. CSV may be UTF-8 (with or
+/// The body is the file. The document describes it as `application/octet-stream`, the one media
+/// type every client generator handles (the file says whether it is CSV, XLSX or ODS); the
+/// service also takes it as `text/csv`, with the XLSX or ODS media type, or as the part named
+/// `file` of a `multipart/form-data` form (what a browser form sends). CSV may be UTF-8 (with or
 /// without a byte-order mark) or Windows-1252, separated by `,` or `;`. Every problem of every
 /// row is reported at once, by row number (as the spreadsheet shows it), column, value and
 /// message. `dry_run=true` checks everything and stores nothing. A real import is atomic by
@@ -164,12 +157,9 @@ fn country_of(caller: &Caller, named: Option<&str>) -> Result<String> {
 #[utoipa::path(
     tag = "imports",
     operation_id = "create_import",
-    request_body(description = "The spreadsheet, raw or as the `file` part of a form",
-        content((String = "text/csv"),
-            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (FileBytes = "application/vnd.oasis.opendocument.spreadsheet"),
-            (FileBytes = "application/octet-stream"),
-            (ImportForm = "multipart/form-data"))),
+    request_body(description = "The spreadsheet's bytes (CSV, XLSX or ODS; also accepted as `text/csv`, \
+        with the XLSX or ODS media type, or as the `file` part of `multipart/form-data`)",
+        content((FileBytes = "application/octet-stream"))),
     security(("bearer" = ["interceptions:write"])),
     params(("op" = String, Path, description = "Operation id"), ImportQuery),
     responses(
