@@ -31,7 +31,8 @@ use crate::AppState;
 #[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     /// Only this day (`YYYY-MM-DD`, a day of the operation); the summary covers it alone.
-    pub day: Option<NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    pub day: Option<String>,
     /// Only rows in this state; the summary still covers every state.
     pub state: Option<DayState>,
     /// Only this country (ISO 3166-1 alpha-2).
@@ -89,8 +90,15 @@ pub async fn get_reporting(
     let op = path.into_inner();
     caller.require_in(Scope::TalliesRead, &op)?;
     let query = query.checked()?;
+    let day = match query.day.as_deref() {
+        Some(text) => Some(
+            crate::domain::dates::strict_day(text)
+                .ok_or_else(|| Error::bad_parameter("day", "must be a day written YYYY-MM-DD"))?,
+        ),
+        None => None,
+    };
     let filter = BoardFilter {
-        day: query.day,
+        day,
         state: query.state,
         countries: caller
             .countries_shown(query.country.as_deref())?
@@ -113,8 +121,8 @@ fn nil_target(caller: &Caller, op: &str, country: &str, day: &str) -> Result<(St
     caller.require_in(Scope::ReportingWrite, op)?;
     let country = crate::domain::country::parameter("country", country)?;
     caller.require_country(&country)?;
-    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map_err(|_| Error::NotFound(format!("`{day}` is not a day (YYYY-MM-DD)")))?;
+    let day = crate::domain::dates::strict_day(day)
+        .ok_or_else(|| Error::NotFound(format!("`{day}` is not a day (YYYY-MM-DD)")))?;
     Ok((country, day))
 }
 

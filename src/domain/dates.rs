@@ -46,6 +46,22 @@ pub fn instant_parameter(name: &str, instant: DateTime<Utc>) -> Result<DateTime<
     }
 }
 
+/// A day written exactly `YYYY-MM-DD` (four, two and two ASCII digits; no sign, space or
+/// shorter field, which chrono's own parser lets through) and in the accepted range.
+pub fn strict_day(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .filter(|d| is_plausible(*d))
+}
+
 /// Midnight UTC at the start of `date`, moved by `delta`; saturates at chrono's limits.
 pub fn midnight_plus(date: NaiveDate, delta: TimeDelta) -> DateTime<Utc> {
     let midnight = date.and_time(NaiveTime::MIN).and_utc();
@@ -85,5 +101,22 @@ mod tests {
         assert!(is_plausible(date(1970, 1, 1)) && is_plausible(date(2199, 12, 31)));
         assert!(!is_plausible(date(1969, 12, 31)) && !is_plausible(date(2200, 1, 1)));
         assert!(!is_plausible(NaiveDate::MAX) && !is_plausible(NaiveDate::MIN));
+    }
+
+    #[test]
+    fn strict_days() {
+        assert_eq!(super::strict_day("2026-11-21"), NaiveDate::from_ymd_opt(2026, 11, 21));
+        for bad in [
+            " 2026-11-21",
+            "2026-11-21 ",
+            "2026-1-21",
+            "-2026-11-21",
+            "+2026-11-2",
+            "2026-02-30",
+            "1900-01-01",
+            "２０２６-11-21",
+        ] {
+            assert_eq!(super::strict_day(bad), None, "{bad:?}");
+        }
     }
 }

@@ -204,6 +204,15 @@ db_test!(
         nil(&app, &de_desk, "FR", future, false).await.expect_problem(403);
         let no_scope = app.token("interceptions:write tallies:write", &["*"], &[OP]);
         nil(&app, &no_scope, "FR", future, false).await.expect_problem(403);
+        // A day is written exactly YYYY-MM-DD, in a path (404: no such day) and in the board's
+        // query (400), whatever chrono's parser would let through.
+        let written = future.to_string();
+        for odd in [format!("%20{written}"), format!("-{written}"), format!("%2B{written}"), format!("{written}%20")] {
+            let uri = format!("/v1/operations/{OP}/reporting/FR/nil-returns/{odd}");
+            app.send(TestRequest::put().uri(&uri)).await.expect_problem(404);
+            let refused = app.get(&format!("/v1/operations/{OP}/reporting?day={odd}")).await.expect_problem(400);
+            assert_eq!(refused.body["errors"][0]["parameter"], "day", "{odd}");
+        }
     }
 );
 

@@ -116,7 +116,8 @@ pub struct BoardSummary {
     pub timeliness_pct: Option<f64>,
     /// The latest day whose deadline has passed.
     pub latest_due_day: Option<NaiveDate>,
-    /// Participating countries late for that day.
+    /// Participating countries late for that day, or for the day asked for when the board is
+    /// filtered by `day`.
     pub countries_late_today: Vec<String>,
     /// Participating countries whose figures are provisional or reopened.
     pub countries_not_final: Vec<String>,
@@ -275,6 +276,9 @@ pub fn assemble(input: &BoardInput, filter: &BoardFilter) -> ReportingBoard {
         .last();
     // Days after the first one not yet due are listed only where something came for them.
     let listed_until = latest_due_day.map_or(first, |d| d.succ_opt().unwrap_or(d).min(last));
+    // The day the summary's list of late countries is about: the one asked for, else the
+    // latest due day.
+    let late_list_day = filter.day.or(latest_due_day);
     let mut summary = BoardSummary {
         expected: 0,
         received: 0,
@@ -304,7 +308,7 @@ pub fn assemble(input: &BoardInput, filter: &BoardFilter) -> ReportingBoard {
             let due = row.deadline <= input.now;
             if expected && due {
                 days_late += i64::from(row.state == DayState::Late);
-                late_today |= Some(day) == latest_due_day && row.state == DayState::Late;
+                late_today |= Some(day) == late_list_day && row.state == DayState::Late;
             }
             if filter.day.is_some_and(|d| d != day) {
                 continue;
@@ -458,6 +462,20 @@ mod tests {
         assert_eq!((s.completeness_pct, s.timeliness_pct), (Some(66.7), Some(50.0)));
         assert_eq!(s.latest_due_day, Some(date("2026-09-02")));
         assert_eq!(s.countries_late_today, vec!["DE", "FR"]);
+        // Filtered by a day, the list of late countries is that day's (nobody was late on the 1st).
+        let first_day = assemble(
+            &input,
+            &BoardFilter {
+                day: Some(date("2026-09-01")),
+                ..BoardFilter::default()
+            },
+        );
+        assert_eq!(first_day.summary.latest_due_day, Some(date("2026-09-02")));
+        assert!(
+            first_day.summary.countries_late_today.is_empty(),
+            "{:?}",
+            first_day.summary.countries_late_today
+        );
         let row = |c: &str, d: &str| board.days.iter().find(|r| r.country == c && r.day == date(d)).cloned();
         assert_eq!(
             row("DE", "2026-09-01").map(|r| (r.records, r.on_time)),
