@@ -109,23 +109,7 @@ pub fn commit(conn: &mut DbConn, journal: Journal) -> Result<Vec<AuditEntry>> {
     }
     let mut entries = Vec::with_capacity(audit.len());
     for (new, seq) in audit.into_iter().zip(audit_last - m + 1..) {
-        let mut entry = AuditEntry {
-            seq,
-            at: at.and_utc(),
-            operation_id: new.operation_id,
-            sub: new.writer.sub,
-            jti: new.writer.jti,
-            country: new.country,
-            action: new.action,
-            entity: new.entity,
-            key: new.key,
-            version: new.version,
-            payload_sha256: new.payload_sha256,
-            prev_hash: prev,
-            hash: String::new(),
-            items: new.items,
-        };
-        entry.hash = entry.expected_hash();
+        let entry = new.chained(seq, at.and_utc(), prev);
         prev = entry.hash.clone();
         entries.push(entry);
     }

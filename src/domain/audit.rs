@@ -238,6 +238,29 @@ pub struct NewAudit {
 }
 
 impl NewAudit {
+    /// The entry as it is stored: numbered `seq`, written `at`, chained to `prev_hash`, with its
+    /// own hash.
+    pub fn chained(self, seq: i64, at: DateTime<Utc>, prev_hash: String) -> AuditEntry {
+        let mut entry = AuditEntry {
+            seq,
+            at,
+            operation_id: self.operation_id,
+            sub: self.writer.sub,
+            jti: self.writer.jti,
+            country: self.country,
+            action: self.action,
+            entity: self.entity,
+            key: self.key,
+            version: self.version,
+            payload_sha256: self.payload_sha256,
+            prev_hash,
+            hash: String::new(),
+            items: self.items,
+        };
+        entry.hash = entry.expected_hash();
+        entry
+    }
+
     /// The entry of a write to one object, whose stored payload (JSON) is `payload`.
     #[allow(clippy::too_many_arguments)]
     pub fn single(
@@ -465,24 +488,7 @@ mod tests {
             "SN",
             items,
         );
-        let mut entry = AuditEntry {
-            seq: 1,
-            at: DateTime::<Utc>::default(),
-            operation_id: new.operation_id,
-            sub: new.writer.sub,
-            jti: new.writer.jti,
-            country: new.country,
-            action: new.action,
-            entity: new.entity,
-            key: new.key,
-            version: new.version,
-            payload_sha256: new.payload_sha256,
-            prev_hash: GENESIS.into(),
-            hash: String::new(),
-            items: new.items,
-        };
-        entry.hash = entry.expected_hash();
-        entry
+        new.chained(1, DateTime::<Utc>::default(), GENESIS.into())
     }
 
     #[test]

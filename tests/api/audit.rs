@@ -53,16 +53,6 @@ fn verify(app: &TestApp) -> Result<i64, Break> {
     app.db.with_conn(opcoord::db::audit::verify).expect("verify")
 }
 
-fn tamper(app: &TestApp, sql: &str) {
-    let sql = sql.to_string();
-    app.db
-        .with_conn(move |conn| {
-            opcoord::on_backend!(conn, c => diesel::connection::SimpleConnection::batch_execute(c, &sql))
-                .map_err(opcoord::error::Error::from)
-        })
-        .expect("tamper");
-}
-
 db_test!(
     async fn every_write_is_an_attributable_link_of_the_chain(db) {
         let app = TestApp::start(db).await;
@@ -120,22 +110,22 @@ db_test!(
     async fn editing_deleting_or_reordering_an_entry_is_caught(db) {
         let edited = TestApp::start(db).await;
         history(&edited).await;
-        tamper(&edited, "UPDATE audit_log SET country = 'XX' WHERE seq = 3");
+        edited.execute_sql("UPDATE audit_log SET country = 'XX' WHERE seq = 3", "tamper");
         assert_eq!(verify(&edited), Err(Break::Edited(3)));
 
         let deleted = TestApp::start(db).await;
         history(&deleted).await;
-        tamper(&deleted, "DELETE FROM audit_log WHERE seq = 3");
+        deleted.execute_sql("DELETE FROM audit_log WHERE seq = 3", "tamper");
         assert_eq!(verify(&deleted), Err(Break::Deleted(3)));
 
         let reordered = TestApp::start(db).await;
         history(&reordered).await;
-        tamper(&reordered, "UPDATE audit_log SET seq = -4 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -4");
+        reordered.execute_sql("UPDATE audit_log SET seq = -4 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -4", "tamper");
         assert_eq!(verify(&reordered), Err(Break::Reordered(3)));
 
         let truncated = TestApp::start(db).await;
         history(&truncated).await;
-        tamper(&truncated, "DELETE FROM audit_log WHERE seq = 9");
+        truncated.execute_sql("DELETE FROM audit_log WHERE seq = 9", "tamper");
         assert_eq!(verify(&truncated), Err(Break::Truncated(8)));
 
         // The command line says the same and fails.

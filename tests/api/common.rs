@@ -186,6 +186,18 @@ impl TestApp {
         app
     }
 
+    /// Runs SQL on the app's database behind the service's back (to tamper with what it stored,
+    /// or to age it); panics naming `what` if the SQL fails.
+    pub fn execute_sql(&self, sql: &str, what: &str) {
+        let sql = sql.to_string();
+        self.db
+            .with_conn(move |conn| {
+                opcoord::on_backend!(conn, c => diesel::connection::SimpleConnection::batch_execute(c, &sql))
+                    .map_err(opcoord::error::Error::from)
+            })
+            .expect(what);
+    }
+
     /// Signs a token with the app's key: `scope` space-separated, countries and ops as in the claims.
     pub fn token(&self, scope: &str, countries: &[&str], ops: &[&str]) -> String {
         let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -350,12 +350,7 @@ db_test!(
             Some(_) => sql.replace("INTERVAL_PLACEHOLDER", "INTERVAL '49 hours'"),
             None => "UPDATE idempotency_keys SET created_at = datetime(created_at, '-49 hours')".to_string(),
         };
-        app.db
-            .with_conn(move |conn| {
-                opcoord::on_backend!(conn, c => diesel::connection::SimpleConnection::batch_execute(c, &shift))
-                    .map_err(opcoord::error::Error::from)
-            })
-            .expect("age the key");
+        app.execute_sql(&shift, "age the key");
         let purged = app.db.with_conn(opcoord::db::idempotency::purge).expect("purge");
         assert_eq!(purged, 1);
         // The key is free again: the same key now runs the request (unchanged content).

@@ -112,9 +112,7 @@ db_test!(
 
         // Tampering with a cell is caught, by the library and by the CLI.
         let sql = format!("UPDATE tally_cells SET value = value + 1 WHERE operation_id = '{OP}' AND country = 'SN' AND metric = 'interceptions' AND dimension = ''");
-        app.db.with_conn(|conn| {
-            opcoord::on_backend!(conn, c => diesel::connection::SimpleConnection::batch_execute(c, &sql)).map_err(opcoord::error::Error::from)
-        }).expect("tamper");
+        app.execute_sql(&sql, "tamper");
         let differences = verify(&app);
         assert_eq!(differences.len(), 1);
         assert_eq!(differences[0].cell, ("SN".into(), "interceptions".into(), String::new(), String::new()));

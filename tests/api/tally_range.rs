@@ -17,16 +17,6 @@ fn cash(external_ref: &str, quantity: f64) -> Value {
     item
 }
 
-fn tamper(app: &TestApp, sql: &str) {
-    let sql = sql.to_string();
-    app.db
-        .with_conn(move |conn| {
-            opcoord::on_backend!(conn, c => diesel::connection::SimpleConnection::batch_execute(c, &sql))
-                .map_err(opcoord::error::Error::from)
-        })
-        .expect("tamper");
-}
-
 db_test!(
     async fn seizures_that_would_sum_past_the_range_are_refused_by_item(db) {
         let app = TestApp::start(db).await;
@@ -66,8 +56,8 @@ db_test!(
         let app = TestApp::start(db).await;
         app.operation(OP).await;
         app.post(&format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": [cash("C-1", 5.0)]})).await.expect(200);
-        tamper(&app, "UPDATE tally_cells SET value = value + 1 WHERE metric = 'arrests' AND dimension = ''");
-        tamper(&app, "UPDATE tally_cells SET value = -4 WHERE metric = 'interceptions' AND dimension = ''");
+        app.execute_sql("UPDATE tally_cells SET value = value + 1 WHERE metric = 'arrests' AND dimension = ''", "tamper");
+        app.execute_sql("UPDATE tally_cells SET value = -4 WHERE metric = 'interceptions' AND dimension = ''", "tamper");
         let mut found: Vec<(String, opcoord::db::tallies::CellProblem)> = app
             .db
             .with_conn(|conn| opcoord::db::tallies::verify(conn, OP))

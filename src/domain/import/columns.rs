@@ -70,9 +70,6 @@ pub enum Column {
     Notes,
 }
 
-/// Every seizure category, in the template's order.
-pub const CATEGORIES: [SeizureCategory; 12] = SeizureCategory::ALL;
-
 const PARTS: [Part; 5] = [Part::Total, Part::Children, Part::Female, Part::Male, Part::Nationality];
 
 impl Column {
@@ -90,7 +87,7 @@ impl Column {
         columns.extend(PARTS.map(|p| Column::People(Group::Victims, p)));
         columns.extend(Exploitation::ALL.map(Column::Exploited));
         columns.extend([Column::Arrests, Column::Investigations]);
-        columns.extend(CATEGORIES.map(Column::Seized));
+        columns.extend(SeizureCategory::ALL.map(Column::Seized));
         columns.push(Column::Notes);
         columns
     }

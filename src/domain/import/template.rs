@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, FormatAlign, Note, Workbook, Worksheet, XlsxError};
 
-use super::columns::{Column, Group, Part, CATEGORIES};
+use super::columns::{Column, Group, Part};
 use super::rows::EXAMPLE_REF;
 use crate::domain::interception::{window, Exploitation, InterceptionKind, SeizureCategory};
 use crate::error::Error;
@@ -182,7 +182,7 @@ fn codes_sheet(sheet: &mut Worksheet) -> Result<(), XlsxError> {
         ),
         (
             "seizure category (column)",
-            CATEGORIES.map(|c| Column::Seized(c).name()).to_vec(),
+            SeizureCategory::ALL.map(|c| Column::Seized(c).name()).to_vec(),
         ),
         ("drug unit", vec!["kg".into(), "g".into(), "doses".into()]),
         (
