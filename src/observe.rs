@@ -39,6 +39,7 @@ pub struct Metrics {
     pool: IntGaugeVec,
     ingested: IntCounterVec,
     phases: HistogramVec,
+    retries: IntCounterVec,
 }
 
 /// The phases of a write of interceptions, timed into `opcoord_write_phase_seconds`: where the
@@ -128,12 +129,23 @@ impl Metrics {
             &["phase"],
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let retries = IntCounterVec::new(
+            Opts::new(
+                "opcoord_write_retries_total",
+                "Writes of interceptions done a second time under the countries' exclusive locks, by reason \
+                 (contended: a record changed under a side-by-side write; deadlock; cell_range: a tally cell \
+                 would have left its range)",
+            ),
+            &["reason"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(ingested.clone()),
             Box::new(phases.clone()),
+            Box::new(retries.clone()),
         ] {
             registry
                 .register(collector)
@@ -146,7 +158,18 @@ impl Metrics {
             pool,
             ingested,
             phases,
+            retries,
         }
+    }
+
+    /// Counts a write done again alone (`contended`, `deadlock`, `cell_range`).
+    pub fn write_retried(&self, reason: &str) {
+        self.retries.with_label_values(&[reason]).inc();
+    }
+
+    /// How many writes were done again for `reason` so far in this process.
+    pub fn write_retries(&self, reason: &str) -> u64 {
+        self.retries.with_label_values(&[reason]).get()
     }
 
     /// Seconds spent so far in each phase of the write path, and how many writes went through

@@ -14,7 +14,7 @@ use super::respond::versioned;
 use crate::auth::claims::Scope;
 use crate::auth::Caller;
 use crate::db;
-use crate::db::interceptions::InterceptionFilter;
+use crate::db::interceptions::{InterceptionFilter, Key};
 use crate::domain::interception::{self, Interception, InterceptionInput, InterceptionKind, WriteResult};
 use crate::domain::version::{etag, IfMatch};
 use crate::domain::{country, dates, page};
@@ -114,6 +114,36 @@ pub struct InterceptionPage {
     pub items: Vec<Interception>,
     /// Cursor of the next page; absent on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// Every stored version of one interception.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InterceptionVersions {
+    /// Oldest first; the last is the current version.
+    pub versions: Vec<Interception>,
+}
+
+/// The path of one record.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RecordPath {
+    /// Operation id
+    op: String,
+    /// ISO 3166-1 alpha-2 code
+    country: String,
+    /// The national system's reference
+    external_ref: String,
+}
+
+impl RecordPath {
+    /// The operation and the record's key, if the caller may read the record: scope
+    /// `interceptions:read` in the operation, then a well-formed key, then its country.
+    fn readable_by(self, caller: &Caller) -> Result<(String, Key)> {
+        caller.require_in(Scope::InterceptionsRead, &self.op)?;
+        let key = key_of(&self.country, &self.external_ref)?;
+        caller.require_country(&key.0)?;
+        Ok((self.op, key))
+    }
 }
 
 /// Reads and checks the country and reference of a path.
@@ -437,11 +467,7 @@ pub async fn list_interceptions(
     tag = "interceptions",
     operation_id = "get_interception",
     security(("bearer" = ["interceptions:read"])),
-    params(
-        ("op" = String, Path, description = "Operation id"),
-        ("country" = String, Path, description = "ISO 3166-1 alpha-2 code"),
-        ("external_ref" = String, Path, description = "The national system's reference"),
-    ),
+    params(RecordPath),
     responses(
         (status = 200, description = "The interception", body = Interception,
             headers(("ETag" = String, description = "The version"))),
@@ -452,17 +478,43 @@ pub async fn list_interceptions(
 pub async fn get_interception(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<RecordPath>,
 ) -> Result<HttpResponse> {
-    let (op, country, external_ref) = path.into_inner();
-    caller.require_in(Scope::InterceptionsRead, &op)?;
-    let (country, external_ref) = key_of(&country, &external_ref)?;
-    caller.require_country(&country)?;
+    let (op, (country, external_ref)) = path.into_inner().readable_by(&caller)?;
     let interception = state
         .db
         .run(move |conn| db::interceptions::get(conn, &op, &country, &external_ref))
         .await?;
     Ok(versioned(StatusCode::OK, interception.version, &interception))
+}
+
+/// Every version of an interception.
+///
+/// Oldest first, each whole as it was stored: the versions later writes superseded (changed,
+/// retracted or revived), then the current one. A version written and superseded within the same
+/// batch was never stored, so version numbers may skip. Read like the interception itself.
+#[utoipa::path(
+    tag = "interceptions",
+    operation_id = "list_interception_versions",
+    security(("bearer" = ["interceptions:read"])),
+    params(RecordPath),
+    responses(
+        (status = 200, description = "The interception's versions, oldest first", body = InterceptionVersions),
+        super::problems::QueryErrors,
+    )
+)]
+#[get("/operations/{op}/interceptions/{country}/{external_ref}/versions")]
+pub async fn list_interception_versions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<RecordPath>,
+) -> Result<web::Json<InterceptionVersions>> {
+    let (op, (country, external_ref)) = path.into_inner().readable_by(&caller)?;
+    let versions = state
+        .db
+        .run(move |conn| db::interceptions::versions(conn, &op, &country, &external_ref))
+        .await?;
+    Ok(web::Json(InterceptionVersions { versions }))
 }
 
 /// Retract an interception.

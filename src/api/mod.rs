@@ -124,6 +124,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(interceptions::list_interceptions)
                 .service(interceptions::put_interception)
                 .service(interceptions::get_interception)
+                .service(interceptions::list_interception_versions)
                 .service(interceptions::retract_interception)
                 .service(imports::get_import_template)
                 .service(imports::create_import)

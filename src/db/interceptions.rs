@@ -10,7 +10,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Text, Timestamp};
 use diesel::upsert::excluded;
 use sha2::{Digest, Sha256};
 
-use super::schema::interceptions;
+use super::schema::{interception_versions, interceptions};
 use super::{corrupt, DbConn};
 use crate::domain::interception::{Canonical, Current, Interception, InterceptionKind};
 use crate::error::{Error, Result};
@@ -173,9 +173,26 @@ pub struct NewState<'a> {
     pub external_ref: &'a str,
     /// The state to store.
     pub state: &'a Current,
+    /// The id and version stored when the write read the record (`None`: it was not stored).
+    /// On PostgreSQL the record is written only if it is still so; see [`Contended`].
+    pub read: Option<(i64, i64)>,
     /// Its index among the transaction's feed entries.
     pub feed_index: i32,
 }
+
+/// A record changed (or was created) by another writer between the moment a write read it and
+/// the moment it stored it. Writers of the same country run side by side on PostgreSQL; the one
+/// that meets this rolls back and writes again under the countries' exclusive locks.
+#[derive(Debug)]
+pub struct Contended;
+
+impl std::fmt::Display for Contended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a record changed while the write was deciding on it")
+    }
+}
+
+impl std::error::Error for Contended {}
 
 #[derive(Insertable)]
 #[diesel(table_name = interceptions)]
@@ -207,9 +224,14 @@ struct StoredId {
     external_ref: String,
 }
 
-/// Writes the new state of interceptions (inserted or replaced) in the writer's transaction,
-/// stamped with its transaction id and written by token `jti`; returns the id of each if
-/// `want_ids`. Rows go in key order, so concurrent writers lock shared rows in the same order.
+/// Writes the new state of interceptions in the writer's transaction, stamped with its
+/// transaction id and written by token `jti`; returns the id of each if `want_ids`. Rows go in
+/// key order, so concurrent writers lock shared rows in the same order.
+///
+/// The version a record had when read is kept in `interception_versions` before it is replaced.
+/// On PostgreSQL a record is inserted only if it is still missing and replaced only if it still
+/// has the version the write read ([`NewState::read`]); otherwise nothing more is written and
+/// the answer is [`Contended`] (the caller rolls back). On SQLite one writer runs at a time.
 pub fn store(
     conn: &mut DbConn,
     operation_id: &str,
@@ -247,15 +269,41 @@ pub fn store(
     let mut ids = HashMap::with_capacity(rows.len());
     match conn {
         DbConn::Postgres(c) => {
-            for chunk in rows.chunks(1000) {
-                for stored in store_unnest(c, chunk, want_ids)? {
-                    ids.insert((stored.country, stored.external_ref), stored.id);
+            let (fresh, known): (Vec<_>, Vec<_>) = rows.iter().zip(states.iter()).partition(|(_, s)| s.read.is_none());
+            let fresh: Vec<&StoredRow> = fresh.into_iter().map(|(row, _)| row).collect();
+            let known: Vec<(&StoredRow, (i64, i64))> = known
+                .into_iter()
+                .filter_map(|(row, s)| s.read.map(|read| (row, read)))
+                .collect();
+            for chunk in fresh.chunks(1000) {
+                let (written, stored) = insert_unnest(c, chunk, want_ids)?;
+                if written != chunk.len() {
+                    return Err(Error::internal(Contended));
                 }
+                ids.extend(stored.into_iter().map(|s| ((s.country, s.external_ref), s.id)));
+            }
+            for chunk in known.chunks(1000) {
+                let (written, stored) = replace_unnest(c, chunk, want_ids)?;
+                if written != chunk.len() {
+                    return Err(Error::internal(Contended));
+                }
+                ids.extend(stored.into_iter().map(|s| ((s.country, s.external_ref), s.id)));
             }
         }
         DbConn::Sqlite(c) => {
             // diesel's SQLite backend has no multi-row upsert, and SQLite runs in-process (no
             // round trip per statement): one prepared statement per row, in the same transaction.
+            for (id, version) in states.iter().filter_map(|s| s.read) {
+                diesel::sql_query(
+                    "INSERT INTO interception_versions (interception_id, version, body, content_hash, deleted, \
+                         reported_by_sub, updated_at) \
+                     SELECT id, version, body, content_hash, deleted, reported_by_sub, updated_at \
+                     FROM interceptions WHERE id = ?1 AND version = ?2",
+                )
+                .bind::<BigInt, _>(id)
+                .bind::<BigInt, _>(version)
+                .execute(c)?;
+            }
             for row in &rows {
                 let upsert = diesel::insert_into(interceptions::table)
                     .values(row)
@@ -292,60 +340,113 @@ pub fn store(
     Ok(ids)
 }
 
-/// PostgreSQL: one `INSERT .. SELECT FROM unnest(..)` per chunk. The rows travel as one array
-/// per column (binary), so the statement is parsed and planned once whatever the chunk's size,
-/// where a multi-row `VALUES` carries 15 parameters per row.
-fn store_unnest(c: &mut diesel::pg::PgConnection, rows: &[StoredRow], want_ids: bool) -> Result<Vec<StoredId>> {
-    let Some(first) = rows.first() else {
-        return Ok(Vec::new());
-    };
-    macro_rules! column {
-        ($field:ident) => {
-            rows.iter().map(|r| r.$field).collect::<Vec<_>>()
-        };
+/// The columns of stored rows as one array each (`$4` to `$15`, after the statement's operation,
+/// token and transaction), and their names in the rows `unnest` makes of them. The rows travel
+/// as one array per column (binary), so a statement is parsed and planned once whatever the
+/// chunk's size, where a multi-row `VALUES` carries 15 parameters per row.
+const ARRAYS: &str = "$4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[], $9::text[], \
+     $10::bigint[], $11::boolean[], $12::text[], $13::timestamp[], $14::timestamp[], $15::integer[]";
+const NAMES: &str = "country, external_ref, kind, occurred_at, body, content_hash, version, deleted, sub, \
+     created_at, updated_at, feed_index";
+
+/// Binds the parameters `$1` to `$15` of a statement over [`ARRAYS`] (and any more after them) and runs it: the number of
+/// rows written, and their ids if `want_ids` (the statement then returns them).
+macro_rules! run_over_columns {
+    ($c:expr, $sql:expr, $rows:expr, $want_ids:expr $(, $extra_type:ty => $extra:expr)*) => {{
+        let rows = $rows;
+        let first = rows[0];
+        macro_rules! column {
+            ($field:ident) => {
+                rows.iter().map(|r| r.$field).collect::<Vec<_>>()
+            };
+        }
+        let query = diesel::sql_query($sql)
+            .bind::<Text, _>(first.operation_id)
+            .bind::<Text, _>(first.reported_by_jti)
+            .bind::<BigInt, _>(first.feed_txn)
+            .bind::<Array<Text>, _>(column!(country))
+            .bind::<Array<Text>, _>(column!(external_ref))
+            .bind::<Array<Text>, _>(column!(kind))
+            .bind::<Array<Timestamp>, _>(column!(occurred_at))
+            .bind::<Array<Text>, _>(column!(body))
+            .bind::<Array<Text>, _>(column!(content_hash))
+            .bind::<Array<BigInt>, _>(column!(version))
+            .bind::<Array<Bool>, _>(column!(deleted))
+            .bind::<Array<Text>, _>(column!(reported_by_sub))
+            .bind::<Array<Timestamp>, _>(column!(created_at))
+            .bind::<Array<Timestamp>, _>(column!(updated_at))
+            .bind::<Array<Integer>, _>(column!(feed_index))
+            $(.bind::<$extra_type, _>($extra))*;
+        if $want_ids {
+            let stored: Vec<StoredId> = query.load($c)?;
+            Ok((stored.len(), stored))
+        } else {
+            Ok((query.execute($c)?, Vec::new()))
+        }
+    }};
+}
+
+/// PostgreSQL: inserts records the write found missing, skipping any another writer created
+/// since (the count tells).
+fn insert_unnest(
+    c: &mut diesel::pg::PgConnection,
+    rows: &[&StoredRow],
+    want_ids: bool,
+) -> Result<(usize, Vec<StoredId>)> {
+    if rows.is_empty() {
+        return Ok((0, Vec::new()));
     }
     let returning = if want_ids {
         " RETURNING id, country, external_ref"
     } else {
         ""
     };
-    let query = diesel::sql_query(format!(
+    let sql = format!(
         "INSERT INTO interceptions (operation_id, country, external_ref, kind, occurred_at, body, \
              content_hash, version, deleted, reported_by_sub, reported_by_jti, created_at, updated_at, \
              feed_txn, feed_index) \
          SELECT $1, t.country, t.external_ref, t.kind, t.occurred_at, t.body, t.content_hash, t.version, \
              t.deleted, t.sub, $2, t.created_at, t.updated_at, $3, t.feed_index \
-         FROM unnest($4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[], $9::text[], \
-             $10::bigint[], $11::boolean[], $12::text[], $13::timestamp[], $14::timestamp[], $15::integer[]) \
-             AS t(country, external_ref, kind, occurred_at, body, content_hash, version, deleted, sub, \
-                  created_at, updated_at, feed_index) \
-         ON CONFLICT (operation_id, country, external_ref) DO UPDATE SET \
-             kind = excluded.kind, occurred_at = excluded.occurred_at, body = excluded.body, \
-             content_hash = excluded.content_hash, version = excluded.version, deleted = excluded.deleted, \
-             reported_by_sub = excluded.reported_by_sub, reported_by_jti = excluded.reported_by_jti, \
-             updated_at = excluded.updated_at, feed_txn = excluded.feed_txn, feed_index = excluded.feed_index{returning}",
-    ))
-    .bind::<Text, _>(first.operation_id)
-    .bind::<Text, _>(first.reported_by_jti)
-    .bind::<BigInt, _>(first.feed_txn)
-    .bind::<Array<Text>, _>(column!(country))
-    .bind::<Array<Text>, _>(column!(external_ref))
-    .bind::<Array<Text>, _>(column!(kind))
-    .bind::<Array<Timestamp>, _>(column!(occurred_at))
-    .bind::<Array<Text>, _>(column!(body))
-    .bind::<Array<Text>, _>(column!(content_hash))
-    .bind::<Array<BigInt>, _>(column!(version))
-    .bind::<Array<Bool>, _>(column!(deleted))
-    .bind::<Array<Text>, _>(column!(reported_by_sub))
-    .bind::<Array<Timestamp>, _>(column!(created_at))
-    .bind::<Array<Timestamp>, _>(column!(updated_at))
-    .bind::<Array<Integer>, _>(column!(feed_index));
-    if want_ids {
-        Ok(query.load(c)?)
-    } else {
-        query.execute(c)?;
-        Ok(Vec::new())
+         FROM unnest({ARRAYS}) AS t({NAMES}) \
+         ON CONFLICT (operation_id, country, external_ref) DO NOTHING{returning}"
+    );
+    run_over_columns!(c, sql, rows, want_ids)
+}
+
+/// PostgreSQL: replaces records that still have the version the write read, by id.
+fn replace_unnest(
+    c: &mut diesel::pg::PgConnection,
+    rows: &[(&StoredRow, (i64, i64))],
+    want_ids: bool,
+) -> Result<(usize, Vec<StoredId>)> {
+    if rows.is_empty() {
+        return Ok((0, Vec::new()));
     }
+    let returning = if want_ids {
+        " RETURNING i.id, i.country, i.external_ref"
+    } else {
+        ""
+    };
+    // The versions replaced are kept whole first (the statement's snapshot: as read; if one has
+    // changed since, the update falls short and the transaction is rolled back with them).
+    let sql = format!(
+        "WITH kept AS (INSERT INTO interception_versions (interception_id, version, body, content_hash, \
+             deleted, reported_by_sub, updated_at) \
+         SELECT o.id, o.version, o.body, o.content_hash, o.deleted, o.reported_by_sub, o.updated_at \
+         FROM unnest($16::bigint[], $17::bigint[]) AS r(id, version) \
+         JOIN interceptions o ON o.id = r.id AND o.version = r.version AND o.operation_id = $1 \
+         ON CONFLICT DO NOTHING) \
+         UPDATE interceptions AS i SET kind = t.kind, occurred_at = t.occurred_at, body = t.body, \
+             content_hash = t.content_hash, version = t.version, deleted = t.deleted, \
+             reported_by_sub = t.sub, reported_by_jti = $2, updated_at = t.updated_at, feed_txn = $3, \
+             feed_index = t.feed_index \
+         FROM unnest({ARRAYS}, $16::bigint[], $17::bigint[]) AS t({NAMES}, read_id, read_version) \
+         WHERE i.id = t.read_id AND i.version = t.read_version AND i.operation_id = $1{returning}"
+    );
+    let stored: Vec<&StoredRow> = rows.iter().map(|(row, _)| *row).collect();
+    let read_ids: Vec<i64> = rows.iter().map(|(_, (id, _))| *id).collect();
+    let read_versions: Vec<i64> = rows.iter().map(|(_, (_, version))| *version).collect();
+    run_over_columns!(c, sql, &stored[..], want_ids, Array<BigInt> => read_ids, Array<BigInt> => read_versions)
 }
 
 /// Reads one interception (a tombstone too); 404 when there is none.
@@ -363,6 +464,48 @@ pub fn get(conn: &mut DbConn, operation_id: &str, country: &str, external_ref: &
         ))
     })?
     .into_interception()
+}
+
+/// Every stored version of one interception, oldest first: the versions later writes
+/// superseded, then the current one; 404 when there is none.
+pub fn versions(conn: &mut DbConn, operation_id: &str, country: &str, external_ref: &str) -> Result<Vec<Interception>> {
+    let current = get(conn, operation_id, country, external_ref)?;
+    let past: Vec<PastRow> = on_backend!(conn, c => interception_versions::table
+        .filter(interception_versions::interception_id.eq(current.id))
+        .select(PastRow::as_select())
+        .order(interception_versions::version)
+        .load(c))?;
+    let mut versions = Vec::with_capacity(past.len() + 1);
+    for row in past {
+        let content = Canonical::stored(row.body, row.content_hash).map_err(|e| {
+            Error::internal(format!(
+                "stored version {} of interception {} does not parse: {e}",
+                row.version, current.id
+            ))
+        })?;
+        versions.push(Interception {
+            content: content.content,
+            version: row.version,
+            deleted: row.deleted,
+            reported_by: row.reported_by_sub,
+            updated_at: row.updated_at.and_utc(),
+            ..current.clone()
+        });
+    }
+    versions.push(current);
+    Ok(versions)
+}
+
+/// A superseded version of an interception.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = interception_versions)]
+struct PastRow {
+    version: i64,
+    body: String,
+    content_hash: String,
+    deleted: bool,
+    reported_by_sub: String,
+    updated_at: NaiveDateTime,
 }
 
 /// Filters of an interception list.

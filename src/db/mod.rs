@@ -88,6 +88,47 @@ impl DbConn {
     /// would both see it missing and both count it. On SQLite `BEGIN IMMEDIATE` already lets
     /// one writer in at a time, so this does nothing.
     pub fn lock_keys<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        self.advisory_locks(names, Lock::Exclusive)
+    }
+
+    /// Takes the write lock of each (operation, country) pair until the end of the write
+    /// transaction, excluding every other writer of those countries: the writes of stated
+    /// figures, units, nil returns and finality hold it, and an interception write that met a
+    /// concurrent change of one of its records does its second attempt under it.
+    pub fn lock_countries<'a>(
+        &mut self,
+        operation_id: &str,
+        countries: impl IntoIterator<Item = &'a str>,
+    ) -> Result<()> {
+        self.country_locks(operation_id, countries, Lock::Exclusive)
+    }
+
+    /// Takes the shared write lock of each (operation, country) pair: interception writes of the
+    /// same countries run side by side (each record guarded by its stored version, the tally
+    /// cells by their row locks), but none runs while a country's exclusive lock is held, so a
+    /// declaration of finality, a stated figure or a unit is wholly before or after them.
+    pub fn lock_countries_shared<'a>(
+        &mut self,
+        operation_id: &str,
+        countries: impl IntoIterator<Item = &'a str>,
+    ) -> Result<()> {
+        self.country_locks(operation_id, countries, Lock::Shared)
+    }
+
+    fn country_locks<'a>(
+        &mut self,
+        operation_id: &str,
+        countries: impl IntoIterator<Item = &'a str>,
+        lock: Lock,
+    ) -> Result<()> {
+        let names: std::collections::BTreeSet<String> = countries
+            .into_iter()
+            .map(|country| format!("country\u{0}{operation_id}\u{0}{country}"))
+            .collect();
+        self.advisory_locks(names.iter().map(String::as_str), lock)
+    }
+
+    fn advisory_locks<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, lock: Lock) -> Result<()> {
         let DbConn::Postgres(c) = self else { return Ok(()) };
         let mut keys: Vec<i64> = names
             .into_iter()
@@ -101,26 +142,17 @@ impl DbConn {
         if keys.is_empty() {
             return Ok(());
         }
+        let function = match lock {
+            Lock::Exclusive => "pg_advisory_xact_lock",
+            Lock::Shared => "pg_advisory_xact_lock_shared",
+        };
         // Locks taken in sorted order, so two writers sharing keys cannot deadlock.
-        diesel::sql_query("SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS s")
-            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(keys)
-            .execute(c)?;
+        diesel::sql_query(format!(
+            "SELECT {function}(k) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS s"
+        ))
+        .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(keys)
+        .execute(c)?;
         Ok(())
-    }
-
-    /// Takes the write lock of each (operation, country) pair until the end of the write
-    /// transaction: every write of a country's records, stated figures, units and tally cells
-    /// in an operation holds it, so the cells it reads stay what it read until it commits.
-    pub fn lock_countries<'a>(
-        &mut self,
-        operation_id: &str,
-        countries: impl IntoIterator<Item = &'a str>,
-    ) -> Result<()> {
-        let names: std::collections::BTreeSet<String> = countries
-            .into_iter()
-            .map(|country| format!("country\u{0}{operation_id}\u{0}{country}"))
-            .collect();
-        self.lock_keys(names.iter().map(String::as_str))
     }
 
     /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
@@ -167,6 +199,13 @@ impl DbConn {
             }
         }
     }
+}
+
+/// How an advisory lock is held: alone, or alongside other shared holders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    Exclusive,
+    Shared,
 }
 
 pub use crate::domain::audit::Writer;

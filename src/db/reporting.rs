@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Date, Text, Timestamp};
 use diesel::upsert::excluded;
 
 use super::schema::{reporting, reporting_days, reporting_status};
@@ -41,6 +42,23 @@ pub fn touch(
     let mut sorted = countries.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
+    if let DbConn::Postgres(c) = conn {
+        // One statement whatever the number of countries: the rows are locked at the end of the
+        // write, and the fewer round trips while they are held the better.
+        diesel::sql_query(
+            "INSERT INTO reporting (operation_id, country, last_reported_at, last_sub, last_what) \
+             SELECT $1, t.country, $2, $3, $4 FROM unnest($5::text[]) AS t(country) \
+             ON CONFLICT (operation_id, country) DO UPDATE SET last_reported_at = excluded.last_reported_at, \
+                 last_sub = excluded.last_sub, last_what = excluded.last_what",
+        )
+        .bind::<Text, _>(operation_id)
+        .bind::<Timestamp, _>(at.naive_utc())
+        .bind::<Text, _>(&writer.sub)
+        .bind::<Text, _>(what)
+        .bind::<Array<Text>, _>(sorted)
+        .execute(c)?;
+        return Ok(());
+    }
     for country in sorted {
         on_backend!(conn, c => diesel::insert_into(reporting::table)
             .values((
@@ -90,7 +108,45 @@ pub struct DayChange {
 /// records `at` as its last write.
 pub fn add_days(conn: &mut DbConn, operation_id: &str, changes: &[DayChange], at: DateTime<Utc>) -> Result<()> {
     let at = at.naive_utc();
+    // One change per day (a statement may touch a row once), in key order (as every writer
+    // locks them).
+    let mut summed: std::collections::BTreeMap<(&str, NaiveDate), (i64, i64)> = std::collections::BTreeMap::new();
     for change in changes {
+        let sum = summed.entry((change.country.as_str(), change.day)).or_default();
+        sum.0 += change.records;
+        sum.1 += change.stated;
+    }
+    let changes: Vec<DayChange> = summed
+        .into_iter()
+        .map(|((country, day), (records, stated))| DayChange {
+            country: country.to_string(),
+            day,
+            records,
+            stated,
+        })
+        .collect();
+    if let DbConn::Postgres(c) = conn {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        diesel::sql_query(
+            "INSERT INTO reporting_days (operation_id, country, day, records, stated, first_at, last_at) \
+             SELECT $1, t.country, t.day, t.records, t.stated, $2, $2 \
+             FROM unnest($3::text[], $4::date[], $5::bigint[], $6::bigint[]) AS t(country, day, records, stated) \
+             ON CONFLICT (operation_id, country, day) DO UPDATE SET \
+                 records = reporting_days.records + excluded.records, \
+                 stated = reporting_days.stated + excluded.stated, last_at = excluded.last_at",
+        )
+        .bind::<Text, _>(operation_id)
+        .bind::<Timestamp, _>(at)
+        .bind::<Array<Text>, _>(changes.iter().map(|d| d.country.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Date>, _>(changes.iter().map(|d| d.day).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(changes.iter().map(|d| d.records).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(changes.iter().map(|d| d.stated).collect::<Vec<_>>())
+        .execute(c)?;
+        return Ok(());
+    }
+    for change in &changes {
         on_backend!(conn, c => diesel::insert_into(reporting_days::table)
             .values((
                 reporting_days::operation_id.eq(operation_id),

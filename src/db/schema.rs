@@ -46,6 +46,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     issued_tokens,
     revoked_tokens,
     interceptions,
+    interception_versions,
     log_head,
     commits,
     idempotency_keys,
@@ -304,3 +305,18 @@ diesel::table! {
         content -> Binary,
     }
 }
+
+diesel::table! {
+    /// Versions of interceptions superseded by a later write, kept whole.
+    interception_versions (interception_id, version) {
+        interception_id -> BigInt,
+        version -> BigInt,
+        body -> Text,
+        content_hash -> Text,
+        deleted -> Bool,
+        reported_by_sub -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(interception_versions -> interceptions (interception_id));

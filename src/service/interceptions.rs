@@ -29,7 +29,7 @@ use crate::domain::reporting::Schedule;
 use crate::domain::tally::{self, Cells, Deltas, MAX_CELL};
 use crate::domain::version::IfMatch;
 use crate::error::{Error, FieldError, Result};
-use crate::observe::{PhaseClock, WritePhase};
+use crate::observe::{PhaseClock, WritePhase, METRICS};
 
 /// One item of a push, as the caller read it.
 #[derive(Debug)]
@@ -213,6 +213,8 @@ fn check(operation: &Operation, items: Vec<Item>, may_act_for: MayActFor) -> (Ve
 struct Decided {
     index: usize,
     key: Key,
+    /// The id and version stored when the write read its record (`None`: not stored).
+    read: Option<(i64, i64)>,
     result: WriteResult,
     action: Option<crate::domain::audit::AuditAction>,
     next: Current,
@@ -239,15 +241,55 @@ fn write(
         answer_in_full,
         writer,
     };
-    match run.attempt(conn, &submissions, false) {
-        Err(Error::Internal(cause)) if cause.is::<CellOutOfRange>() => run.attempt(conn, &submissions, true),
-        other => other,
+    // Side by side with other writers of the same countries first; if a record changed under
+    // it, or a cell would leave its range, once more under the countries' exclusive locks.
+    let mut mode = Mode::Shared;
+    loop {
+        match run.attempt(conn, &submissions, mode) {
+            Err(Error::Internal(cause)) if mode == Mode::Shared && retry_alone(cause.as_ref()).is_some() => {
+                METRICS.write_retried(retry_alone(cause.as_ref()).unwrap_or_default());
+                mode = Mode::Alone
+            }
+            Err(Error::Internal(cause)) if mode != Mode::Careful && cause.is::<CellOutOfRange>() => {
+                METRICS.write_retried("cell_range");
+                mode = Mode::Careful
+            }
+            other => break other,
+        }
     }
     .map(|(stored, mut items)| {
         items.extend(outcomes);
         items.sort_by_key(|o| o.index);
         PushReport { stored, items }
     })
+}
+
+/// How an attempt at a write runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Under the countries' shared locks, side by side with other interception writes of the
+    /// same countries: each record is stored only if it is still as read.
+    Shared,
+    /// Under the countries' exclusive locks, after a shared attempt met a concurrent change.
+    Alone,
+    /// Under the exclusive locks, reading the tally cells first so that only the items that
+    /// would take one out of range are refused.
+    Careful,
+}
+
+/// Why a failed shared attempt should be done again alone, if it should: a record changed under
+/// it (`contended`), or the database broke a lock cycle between it and another writer
+/// (`deadlock`).
+fn retry_alone(cause: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<&'static str> {
+    if cause.is::<db::interceptions::Contended>() {
+        return Some("contended");
+    }
+    match cause.downcast_ref::<diesel::result::Error>() {
+        Some(diesel::result::Error::DatabaseError(_, info)) if info.message().starts_with("deadlock detected") => {
+            Some("deadlock")
+        }
+        _ => None,
+    }
 }
 
 /// What does not change between the attempts of one write.
@@ -260,18 +302,16 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// One transaction: returns whether it stored anything and the outcome of each submission.
-    fn attempt(
-        &self,
-        conn: &mut DbConn,
-        submissions: &[Submission],
-        careful: bool,
-    ) -> Result<(bool, Vec<ItemOutcome>)> {
+    fn attempt(&self, conn: &mut DbConn, submissions: &[Submission], mode: Mode) -> Result<(bool, Vec<ItemOutcome>)> {
         let op = self.checked_against.id.as_str();
         let mut rolled_back: Option<Vec<ItemOutcome>> = None;
         let mut clock = PhaseClock::start();
         let written = conn.write(|conn| {
             let countries: BTreeSet<&str> = submissions.iter().map(|s| s.key.0.as_str()).collect();
-            conn.lock_countries(op, countries.iter().copied())?;
+            match mode {
+                Mode::Shared => conn.lock_countries_shared(op, countries.iter().copied())?,
+                Mode::Alone | Mode::Careful => conn.lock_countries(op, countries.iter().copied())?,
+            }
             clock.lap(WritePhase::Lock);
             let operation = db::operations::get_bare(conn, op)?;
             operation.require_active()?;
@@ -287,13 +327,20 @@ impl Run<'_> {
             let schedule = operation.schedule()?;
             let keys: Vec<Key> = submissions.iter().map(|s| s.key.clone()).collect();
             let mut state = db::interceptions::load_current(conn, op, &keys)?;
+            let read: HashMap<Key, (i64, i64)> = state
+                .iter()
+                .filter_map(|(key, current)| current.id.map(|id| (key.clone(), (id, current.version))))
+                .collect();
             load_contents(conn, &mut state, submissions, self.answer_in_full)?;
             clock.lap(WritePhase::Load);
             let at = db::now().and_utc();
             let mut refused: Vec<ItemOutcome> = Vec::new();
             let mut decided = decide_all(submissions, &mut state, self.writer, at, &schedule, &mut refused)?;
+            for d in &mut decided {
+                d.read = read.get(&d.key).copied();
+            }
             clock.lap(WritePhase::Decide);
-            if careful {
+            if mode == Mode::Careful {
                 refuse_out_of_range(conn, op, &mut decided, &mut refused)?;
                 clock.lap(WritePhase::Cells);
             }
@@ -388,6 +435,7 @@ fn decide_all(
                 decided.push(Decided {
                     index: s.index,
                     key: s.key.clone(),
+                    read: None,
                     result: d.result,
                     action: d.action,
                     next: d.next,
@@ -479,17 +527,18 @@ fn store(
     }
     let txn = db::journal::begin(conn)?;
     // The last state of each changed record, in key order: its feed index is its place here.
-    let mut last: BTreeMap<&Key, &Current> = BTreeMap::new();
+    let mut last: BTreeMap<&Key, &Decided> = BTreeMap::new();
     for d in &changed {
-        last.insert(&d.key, &d.next);
+        last.insert(&d.key, d);
     }
     let mut states: Vec<NewState> = last
         .iter()
         .zip(0..)
-        .map(|((key, state), feed_index)| NewState {
+        .map(|((key, d), feed_index)| NewState {
             country: &key.0,
             external_ref: &key.1,
-            state,
+            state: &d.next,
+            read: d.read,
             feed_index,
         })
         .collect();

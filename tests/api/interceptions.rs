@@ -386,6 +386,120 @@ db_test!(
 );
 
 db_test!(
+    async fn concurrent_writers_changing_the_same_records_of_several_countries_lose_no_update(db) {
+        let app = TestApp::start_with(db, |s| s.pool_size = 8).await;
+        app.operation(OP).await;
+        let countries = ["SN", "GM", "ML"];
+        let keys: Vec<(&str, String)> = countries.iter().flat_map(|c| (0..10).map(move |i| (*c, format!("SHARED-{i}")))).collect();
+        let batch = format!("/v1/operations/{OP}/interceptions/batch");
+        let seed: Vec<Value> = keys.iter().map(|(c, r)| departure(c, r, 5)).collect();
+        app.post(&batch, json!({"items": seed})).await.expect(200);
+        // Four writers at once, each changing all thirty records (figures of its own, so every
+        // change is an update) and creating records of its own, countries mixed in each batch.
+        const WRITERS: i64 = 4;
+        let pushes = (0..WRITERS).map(|w| {
+            let mut items: Vec<Value> = keys.iter().map(|(c, r)| departure(c, r, 10 + w)).collect();
+            items.extend(countries.iter().map(|c| departure(c, &format!("OWN-{w}"), 7)));
+            app.post(&batch, json!({"items": items}))
+        });
+        for reply in futures_util::future::join_all(pushes).await {
+            let reply = reply.expect(200);
+            assert_eq!(reply.body["summary"]["updated"], 30, "{}", reply.body);
+            assert_eq!(reply.body["summary"]["created"], 3, "{}", reply.body);
+        }
+        // Every update applied once, in some order: version 1 + 4 for each shared record.
+        for (c, r) in &keys {
+            let record = app.get(&url(c, r)).await.expect(200);
+            assert_eq!(record.body["version"], 1 + WRITERS, "{c}/{r}");
+        }
+        // A write done again after meeting a concurrent change kept no version twice.
+        let history = app.get(&format!("{}/versions", url("GM", "SHARED-3"))).await.expect(200).body;
+        let numbers: Vec<i64> = history["versions"].as_array().expect("versions").iter().map(|v| v["version"].as_i64().unwrap_or(0)).collect();
+        assert_eq!(numbers, (1..=1 + WRITERS).collect::<Vec<_>>());
+        let differences = app.db.with_conn(|conn| opcoord::db::tallies::verify(conn, OP)).expect("verify");
+        assert!(differences.is_empty(), "the tallies differ from a recount: {differences:?}");
+        let chain = app.db.with_conn(opcoord::db::audit::verify).expect("verify");
+        assert!(chain.is_ok(), "{chain:?}");
+        let feed = changes(&app, 0).await;
+        let interceptions = feed["changes"].as_array().expect("changes").iter().filter(|c| c["entity"] == "interception").count();
+        assert_eq!(interceptions, 30 + 3 * WRITERS as usize, "one change per record, its latest version");
+    }
+);
+
+db_test!(
+    async fn a_record_changed_by_another_writer_mid_write_is_decided_again(db) {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let app = TestApp::start_with(db, |s| {
+            if s.database_url.starts_with("postgres") {
+                let schema = s.database_url.rsplit("%3D").next().unwrap_or_default().to_string();
+                s.database_url.push_str(&format!("&application_name={schema}"));
+            }
+        })
+        .await;
+        app.operation(OP).await;
+        app.send(TestRequest::put().uri(&url("SN", "MID-1")).set_json(departure("SN", "MID-1", 5))).await.expect(201);
+        let retried = || opcoord::observe::METRICS.write_retries("contended");
+        let before = retried();
+        // Another writer has changed the record (a new version, same content) and not yet
+        // committed when the push arrives.
+        let bump = "BEGIN; UPDATE interceptions SET version = version + 1 WHERE external_ref = 'MID-1'";
+        let mut other: Box<dyn SimpleConnection> = match app.pg_schema() {
+            Some((admin_url, schema)) => {
+                let mut c = diesel::pg::PgConnection::establish(admin_url).expect("connect");
+                c.batch_execute(&format!("SET search_path TO {schema}; {bump}")).expect("bump");
+                Box::new(c)
+            }
+            None => {
+                let mut c = diesel::sqlite::SqliteConnection::establish(&app.db_path()).expect("open");
+                c.batch_execute(&bump.replace("BEGIN", "BEGIN IMMEDIATE")).expect("bump");
+                Box::new(c)
+            }
+        };
+        let items = json!({"items": [departure("SN", "MID-1", 9), departure("GM", "MID-2", 4)]});
+        let batch = format!("/v1/operations/{OP}/interceptions/batch");
+        let push = app.post(&batch, items);
+        let release = async {
+            match app.pg_schema() {
+                // On PostgreSQL, once the push waits for the record's row: it read version 1,
+                // decided, and is storing; it must find out that version 1 is gone.
+                Some((admin_url, schema)) => {
+                    let mut watch = diesel::pg::PgConnection::establish(admin_url).expect("connect");
+                    let waiting = format!(
+                        "SELECT 1 FROM pg_stat_activity WHERE application_name = '{schema}' \
+                         AND wait_event_type = 'Lock' AND query LIKE '%UPDATE interceptions AS i%'"
+                    );
+                    let mut seen = false;
+                    for _ in 0..500 {
+                        seen = diesel::RunQueryDsl::execute(diesel::sql_query(&waiting), &mut watch).expect("watch") > 0;
+                        if seen {
+                            break;
+                        }
+                        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                    assert!(seen, "the push never waited for the changed record");
+                }
+                // On SQLite the push waits for the file lock (one writer at a time).
+                None => actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await,
+            }
+            other.batch_execute("COMMIT").expect("commit");
+        };
+        let (reply, ()) = futures_util::join!(push, release);
+        let reply = reply.expect(200);
+        assert_eq!(reply.body["summary"]["updated"], 1, "{}", reply.body);
+        assert_eq!(reply.body["summary"]["created"], 1, "{}", reply.body);
+        let record = app.get(&url("SN", "MID-1")).await.expect(200).body;
+        assert_eq!(record["version"], 3, "the other writer's version 2, then the push's");
+        assert_eq!(record["migrants"]["total"], 9);
+        let differences = app.db.with_conn(|conn| opcoord::db::tallies::verify(conn, OP)).expect("verify");
+        assert!(differences.is_empty(), "{differences:?}");
+        if app.pg_schema().is_some() {
+            assert!(retried() > before, "the push was done again under the exclusive locks");
+        }
+    }
+);
+
+db_test!(
     async fn a_taken_over_idempotency_claim_cannot_finish_or_release_the_new_one(db) {
         use diesel::prelude::*;
         use opcoord::db::idempotency::{self, Claim, Stored};

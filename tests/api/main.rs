@@ -35,3 +35,4 @@ mod tally_range;
 mod tokens;
 mod transactions;
 mod units;
+mod versions;

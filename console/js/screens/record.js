@@ -10,8 +10,11 @@ import { simpleTable } from "../table.js";
 export async function render(main, ctx) {
   const [opId, code, ref] = ctx.params;
   const op = await api.get(`operations/${encodeURIComponent(opId)}`, {}, { signal: ctx.signal });
-  const r = await api.get(`operations/${encodeURIComponent(opId)}/interceptions/${code}/${encodeURIComponent(ref)}`, {},
-    { signal: ctx.signal });
+  const path = `operations/${encodeURIComponent(opId)}/interceptions/${code}/${encodeURIComponent(ref)}`;
+  const [r, history] = await Promise.all([
+    api.get(path, {}, { signal: ctx.signal }),
+    api.get(`${path}/versions`, {}, { signal: ctx.signal }),
+  ]);
   const opHref = `#/ops/${encodeURIComponent(opId)}`;
   const facts = [
     ["Kind", word(r.kind)],
@@ -42,9 +45,34 @@ export async function render(main, ctx) {
     section("h-seizures", "Seizures", 2, r.seizures.length
       ? simpleTable("Seizures", ["Category", "Quantity"], r.seizures.map((s) => [word(s.category), `${qty(s.quantity)}${s.unit ? ` ${s.unit}` : ""}`]))
       : h("p", null, "None.")),
-    section("h-version", "Version", 2, dl(version),
-      h("p", { class: "help" }, "The API serves a record's current version only; earlier versions are not kept in a form it can show. ",
-        "Every change is in the operation's change feed and audit trail.")));
+    section("h-version", "Version", 2, dl(version)),
+    section("h-history", "History", 2, historyTable(history.versions),
+      h("p", { class: "help" }, "Every version the hub stored, oldest first. A record changed twice in one batch keeps only ",
+        "the batch's last version, so numbers may skip.")));
+}
+
+// The record's versions, oldest first, each with what changed since the one before it.
+function historyTable(versions) {
+  const rows = versions.map((v, i) => [
+    int(v.version),
+    moment(v.updated_at),
+    v.reported_by,
+    v.deleted ? "Retracted" : i > 0 && versions[i - 1].deleted ? "Revived" : i === 0 ? "Created" : "Changed",
+    int(v.migrants?.total ?? 0),
+    int(v.victims?.total ?? 0),
+    int(v.arrests ?? 0),
+    i === 0 ? "—" : changes(versions[i - 1], v),
+  ]);
+  return h("div", { "data-testid": "history" },
+    simpleTable("Versions of this record", ["Version", "Stored", "Written by", "What", "Migrants", "Victims", "Arrests", "Changed"], rows));
+}
+
+// The top-level fields whose value differs between two versions, in words.
+function changes(before, after) {
+  const skip = new Set(["version", "updated_at", "reported_by", "deleted", "created_at", "id", "result"]);
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)].filter((k) => !skip.has(k)));
+  const changed = [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
+  return changed.length ? changed.map(word).join(", ") : "nothing in the content";
 }
 
 function dl(pairs) {

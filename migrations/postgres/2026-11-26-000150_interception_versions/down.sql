@@ -1,0 +1,1 @@
+DROP TABLE interception_versions;
