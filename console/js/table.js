@@ -4,7 +4,8 @@ import { h, fill } from "./dom.js";
 
 /**
  * `columns`: [{key, label, numeric, value(row) → sortable value, cell(row) → node or text}];
- * `rowAttrs(row)` gives each row's attributes. Returns {el, update(rows), sortBy(key, descending)}.
+ * `rowAttrs(row)` gives each row's attributes. Returns {el, update(rows), sortBy(key, descending),
+ * sorting() → {key, descending}}.
  */
 export function sortableTable({ caption, columns, rowKey, sortKey, descending = true, testid, rowAttrs }) {
   let rows = [];
@@ -52,6 +53,8 @@ export function sortableTable({ caption, columns, rowKey, sortKey, descending = 
       render();
     },
     sortBy,
+    /** The column the rows are sorted by, and which way: to make a table of other columns sorted the same. */
+    sorting: () => ({ key, descending: down }),
     highlight(columnKey) {
       for (const [k, th] of heads) th.classList.toggle("selected", k === columnKey);
     },

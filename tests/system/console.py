@@ -8,9 +8,13 @@ real `opcoord serve` holding the demo operation.
 - signed in as Senegal, only Senegal's figures and records are shown, and the scope is visible;
 - a revoked token leads back to sign-in with a clear message;
 - the reporting board: the demo's completeness, the countries late today, Spain reopened with
-  its reason, the "late only" filter and its CSV; a country token sees its own row only and
-  declares its figures final after a confirmation; the secretariat approves them, then reopens
-  them with a reason (markup in it shows as text);
+  its reason, the "late only" filter and its CSV; the open board follows an interception pushed
+  through the API within 10 seconds (the day's cell and the summary), keeping the filter and the
+  sort, without a reload, and stops checking once left; a country token sees its own row only and
+  declares its figures final after a confirmation, which the secretariat approves, then reopens
+  with a reason (markup in it shows as text); another country's desk files a nil return after a
+  confirmation; a record pushed while the question is open waits until it is answered and the
+  keyboard focus has left the table;
 - a national desk's spreadsheet import: the CSV template, a dry run whose row problems are listed
   by row, column and value (and no import offered), then a clean dry run, the import, and the
   history;
@@ -382,10 +386,61 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         b.accessible("the reporting board")
         b.driver.execute_script("document.activeElement.blur(); document.getElementById('h-board').scrollIntoView()")
         b.shot("reporting-late", full=False)
+        b.no_errors()
+
+    @step("the reporting board follows a push without a reload, keeping the filter and the sort")
+    def _():
+        board = call(server.port, "GET", f"/v1/operations/{OP}/reporting", token=coordination).body
+        days, latest = sorted({d["day"] for d in board["days"]}), board["summary"]["latest_due_day"]
+        check("Jamaica late for the latest day", "JM" in board["summary"]["countries_late_today"], str(board["summary"]))
+        cell = f'[data-testid=reporting-table] tr[data-country="JM"] > :nth-child({3 + days.index(latest)}) [data-state]'
+        check("still late only", b.all("#late-only:checked"))
+        [x for x in b.all("[data-testid=reporting-table] thead button") if x.text == "Days late"][0].click()
+        sorted_by = ("return [...document.querySelectorAll('[data-testid=reporting-table] thead th')]"
+                     ".find((th) => th.hasAttribute('aria-sort'))?.innerText")
+        b.wait("late only, most days late first", lambda: b.driver.execute_script(sorted_by) == "Days late" and len(b.all(cell)) == 1)
+        check("Jamaica's day is late", b.all(cell)[0].get_attribute("data-state") == "late", b.text(cell))
+        late_days = int(b.text('[data-summary="late"] .value'))
+        seq = int(b.text("[data-testid=as-of-seq]").replace(",", ""))
+        b.driver.execute_script("window.__sameDocument = 1")
+        answer = call(server.port, "PUT", f"/v1/operations/{OP}/interceptions/JM/CONSOLE-BOARD-1", token=admin,
+                      body={"kind": "checkpoint", "occurred_at": f"{latest}T10:00:00Z", "arrests": 1})
+        check("the push is stored", answer.status == 201, repr(answer))
+        pushed = time.monotonic()
+        b.wait("Jamaica's day received on the open board", lambda: b.text(cell).startswith("✓ Received"), seconds=10)
+        print(f"     late → received on the board {time.monotonic() - pushed:.1f} s after the push")
+        check("with its record, after the deadline", "1 record" in b.text(cell) and "after the deadline" in b.text(cell), b.text(cell))
+        after = call(server.port, "GET", f"/v1/operations/{OP}/reporting", token=coordination).body
+        today = b.text('[data-summary="late-today"]')
+        check("the summary: Jamaica no longer late for the latest day", after["summary"]["countries_late_today"] == ["CA", "TG"]
+              and "Canada, Togo" in today and "Jamaica" not in today, today)
+        late_now = b.text('[data-summary="late"] .value')
+        check("one late country-day less", late_now == f"{late_days - 1:,}" == f"{after['summary']['late']:,}", late_now)
+        check("completeness as the API now says", f"{after['summary']['completeness_pct']} %" in b.text('[data-summary="completeness"]'),
+              b.text('[data-summary="completeness"]'))
+        check("the board's position moved on", int(b.text("[data-testid=as-of-seq]").replace(",", "")) > seq,
+              b.text("[data-testid=as-of-seq]"))
+        counted = {}
+        for d in after["days"]:
+            counted[d["country"]] = counted.get(d["country"], 0) + (d["state"] == "late")
+        expected = sorted((c for c, n in counted.items() if n), key=lambda c: (-counted[c], c))
+        shown = [r.get_attribute("data-country") for r in b.all("[data-testid=reporting-table] tbody tr")]
+        check("still late only, still most days late first", shown == expected and b.all("#late-only:checked")
+              and b.driver.execute_script(sorted_by) == "Days late", f"{shown} {expected}")
+        check("no reload", b.driver.execute_script("return window.__sameDocument") == 1)
         b.all("#late-only")[0].click()
         b.wait("every country again", lambda: len(b.all("[data-testid=reporting-table] tbody tr")) == 119)
         b.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
         b.shot("reporting")
+        # Leaving the board stops its checks: the countries' index reads nothing but the operation.
+        b.go(f"#/ops/{OP}/countries")
+        b.wait("the countries", lambda: len(b.all(".country-index li")) == 119)
+        left = b.driver.execute_script("return performance.now()")
+        time.sleep(3.5)
+        polls = b.driver.execute_script(
+            "return performance.getEntriesByType('resource').filter((e) => e.startTime > arguments[0]"
+            " && /\\/(reporting|changes|tallies)\\b/.test(e.name)).map((e) => e.name)", left)
+        check("no check after leaving the board", polls == [], str(polls))
         b.no_errors()
 
     @step("a token without the release scopes sees no releases screen")
@@ -615,6 +670,57 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
         status = call(server.port, "GET", f"/v1/operations/{OP}/reporting?country=SN", token=national).body
         check("the API agrees", status["countries"][0]["status"] == "final", json.dumps(status["countries"]))
         check("nothing more to declare", not [x for x in b.all("main button") if x.text == "Declare final…"])
+        b.no_errors()
+
+    @step("the reporting board: Canada's desk files a nil return; a change waits for the question and the focus")
+    def _():
+        desk = token(folder, database_url, "console-test-ca-desk", "CA", OP, "operations:read tallies:read reporting:write")
+        board = call(server.port, "GET", f"/v1/operations/{OP}/reporting?country=CA", token=coordination).body
+        days = sorted({d["day"] for d in board["days"]})
+        late = sorted(d["day"] for d in board["days"] if d["state"] == "late")
+        check("Canada has two late days or more", len(late) >= 2, str(late))
+        nil_day, push_day = late[-1], late[0]
+        nil_button = f'[data-nil="CA/{nil_day}"]'
+        waiting = "[data-testid=reporting-pending]"
+
+        def cell(d):
+            return f'[data-testid=reporting-table] tr[data-country="CA"] > :nth-child({3 + days.index(d)}) [data-state]'
+
+        def focused():
+            return b.driver.execute_script("const el = document.activeElement; return [el.textContent, el.dataset.nil || null]")
+        switch_to(b, desk)
+        b.go(f"#/ops/{OP}/reporting")
+        b.wait("Canada's board", lambda: b.heading() == "Reporting" and b.all(nil_button))
+        late_days = int(b.text('[data-summary="late"] .value'))
+        b.all(nil_button)[0].click()
+        b.wait("the confirmation", lambda: b.all("[data-testid=confirm-nil][open]"))
+        check("it names the day", "Nothing to report for" in b.text("[data-testid=confirm-nil]"), b.text("[data-testid=confirm-nil]"))
+        check("the safe answer has the focus", focused()[0] == "Cancel")
+        # A record for another day arrives while the question is open: the board keeps it back.
+        answer = call(server.port, "PUT", f"/v1/operations/{OP}/interceptions/CA/CONSOLE-BOARD-2", token=admin,
+                      body={"kind": "air_border", "occurred_at": f"{push_day}T12:00:00Z", "migrants": {"total": 2}})
+        check("the push is stored", answer.status == 201, repr(answer))
+        b.wait("the change kept back", lambda: "once the question is answered" in b.text(waiting), seconds=10)
+        check("the question still open, the focus on Cancel", b.all("[data-testid=confirm-nil][open]") and focused()[0] == "Cancel")
+        check("the board not redrawn under it", b.text(cell(push_day)).startswith("✗ Late"), b.text(cell(push_day)))
+        # Cancelled from the keyboard: the focus is back on the button in the table, and the
+        # board still waits, until the focus moves out of the table.
+        b.driver.switch_to.active_element.send_keys(Keys.ENTER)
+        b.wait("the focus back on the button", lambda: focused()[1] == f"CA/{nil_day}" and not b.all("dialog"))
+        check("kept back for the focus", "when the focus leaves the table" in b.text(waiting), b.text(waiting))
+        check("still not redrawn", b.text(cell(push_day)).startswith("✗ Late"), b.text(cell(push_day)))
+        b.driver.execute_script("document.getElementById('late-only').focus()")
+        b.wait("redrawn once the focus left", lambda: b.text(cell(push_day)).startswith("✓ Received") and b.text(waiting) == "")
+        b.all(nil_button)[0].click()
+        b.wait("the confirmation again", lambda: b.all("[data-testid=confirm-nil][open]"))
+        [x for x in b.all("[data-testid=confirm-nil] button") if x.text == "File the nil return"][0].click()
+        b.wait("filed", lambda: "Nil return filed" in b.text("[data-testid=reporting-done]"))
+        check("the day says nothing to report", b.text(cell(nil_day)).startswith("○ Nothing to report"), b.text(cell(nil_day)))
+        check("two late days less", b.text('[data-summary="late"] .value') == f"{late_days - 2:,}", b.text('[data-summary="late"]'))
+        check("the focus on what happened", "Nil return filed" in b.driver.execute_script("return document.activeElement.innerText"))
+        day = [d for d in call(server.port, "GET", f"/v1/operations/{OP}/reporting?country=CA", token=coordination).body["days"]
+               if d["day"] == nil_day][0]
+        check("the API agrees", day["state"] == "received_nil" and day["nil_return"], json.dumps(day))
         b.no_errors()
 
     @step("the reporting board: the secretariat approves Senegal's final figures, then reopens them with a reason")

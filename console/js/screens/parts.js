@@ -30,14 +30,14 @@ export function operationHeading(op, title) {
 }
 
 /**
- * The line that always says which change-feed position the figures are current as of, when
- * they were last checked, and whether the page is following changes.
+ * The line that always says which change-feed position the figures (or `what` else the page
+ * shows) are current as of, when they were last checked, and whether the page is following changes.
  */
-export function asOfLine() {
+export function asOfLine(what = "Figures") {
   const seq = h("span", { "data-testid": "as-of-seq" }, "…");
   const checked = h("span", null, "");
   const state = h("span", { class: "follow-state" }, "");
-  const line = h("p", { class: "as-of" }, "Figures as of change ", seq, " · ", checked, " ", state);
+  const line = h("p", { class: "as-of" }, `${what} as of change `, seq, " · ", checked, " ", state);
   return {
     el: line,
     /** Records a successful read current as of `asOf`. */

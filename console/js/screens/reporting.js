@@ -5,14 +5,17 @@
 // already shows a country token its own rows only. A token with `reporting:write` for a
 // country may file its nil returns and declare its figures final here; the secretariat
 // (`reporting:approve`, every country) approves or reopens them with a reason. Each asks first.
+// The board follows changes while it is open, as the overview does (poll.js), and redraws in
+// place: the filter, the sort, an open question and the keyboard focus stay where they are.
 
 import * as api from "../api.js";
 import * as session from "../session.js";
-import { h, fill, section, problemBox, confirmDialog } from "../dom.js";
+import { h, fill, section, problemBox, confirmDialog, announce } from "../dom.js";
 import { country, countryWithCode, int, moment, shortDay, day } from "../format.js";
 import { sortableTable } from "../table.js";
 import { toCsv, download } from "../csv.js";
-import { scopeNotice, operationHeading } from "./parts.js";
+import { follow } from "../poll.js";
+import { scopeNotice, operationHeading, asOfLine } from "./parts.js";
 
 /**
  * The state of a country's day: a symbol and a word (never colour alone), and the order it
@@ -31,49 +34,65 @@ const pct = (n) => (n === null || n === undefined ? "—" : `${PCT.format(n)} %`
 
 /** The "late only" filter, kept while the tab lives. */
 let lateOnly = false;
-/** What the last action did, shown once when the board is drawn again after it. */
-let flash = null;
 
 export async function render(main, ctx) {
   const [opId] = ctx.params;
   const base = `operations/${encodeURIComponent(opId)}`;
-  const [op, board] = await Promise.all([
-    api.get(base, {}, { signal: ctx.signal }),
-    api.get(`${base}/reporting`, {}, { signal: ctx.signal }),
-  ]);
-  const days = [...new Set(board.days.map((d) => d.day))].sort();
-  const rows = countryRows(board);
-  const actions = boardActions(main, ctx, base);
+  const get = (path, query) => api.get(`${base}${path}`, query, { signal: ctx.signal });
+  const readsFeed = session.can("interceptions:read");
 
-  const table = sortableTable({
-    caption: "Reporting by country and day",
-    testid: "reporting-table",
-    rowKey: (r) => r.code,
-    sortKey: "country",
-    descending: false,
-    rowAttrs: (r) => ({ "data-country": r.code, class: r.lateDays ? "has-late" : null }),
-    columns: [
-      { key: "country", label: "Country", value: (r) => country(r.code), cell: (r) => countryWithCode(r.code) },
-      { key: "status", label: "Status", value: (r) => STATUS_ORDER[r.status] ?? 0, cell: statusCell },
-      ...days.map((d) => ({
-        key: d, label: shortDay(d), value: (r) => STATES[r.days.get(d)?.state]?.order ?? -1,
-        cell: (r) => [dayCell(r.days.get(d)), actions.nilButton(r, r.days.get(d))],
-      })),
-      { key: "complete", label: "Complete", numeric: true, value: (r) => r.complete ?? -1, cell: (r) => pct(r.complete) },
-      { key: "timely", label: "On time", numeric: true, value: (r) => r.timely ?? -1, cell: (r) => pct(r.timely) },
-      { key: "late", label: "Days late", numeric: true, value: (r) => r.lateDays, cell: (r) => int(r.lateDays) },
-      { key: "last", label: "Last reported", value: (r) => r.info.last_reported_at || "",
-        cell: (r) => (r.info.last_reported_at
-          ? [moment(r.info.last_reported_at), h("span", { class: "detail" }, r.info.last_reported)]
-          : "Nothing yet") },
-      ...(actions.any ? [{ key: "actions", label: "Actions", value: (r) => r.status, cell: actions.buttons }] : []),
-    ],
-  });
+  // The board carries no change-feed position, so the position is read first (the tallies
+  // answer has it; one metric's answer is small, and the server caches it): the board read
+  // after it holds every change up to it. Reads that end after a later one are dropped.
+  const position = async () => (await get("/tallies", { metric: "officers_deployed" })).as_of_seq;
+  let started = 0;
+  let newest = 0;
+  let turnsAt = Infinity;
+  async function read(at) {
+    const seq = at ?? (await position());
+    const ticket = ++started;
+    const board = await get("/reporting");
+    if (ticket < newest) return null;
+    newest = ticket;
+    turnsAt = nextTurn(board);
+    return { board, seq };
+  }
+
+  const [op, first] = await Promise.all([get(""), read()]);
+  let shown = first;
+  let known = first.seq;
+  let pending = null;
+  let days = daysOf(first.board);
+  let rows = countryRows(first.board);
+
+  const asOf = asOfLine("Board");
+  const asAt = h("p", { class: "as-of" });
+  const said = h("div", { class: "message", tabindex: "-1" });
+  const summaryBox = h("div");
+  const reopenedBox = h("div");
+  const waiting = h("p", { class: "help", role: "status", "data-testid": "reporting-pending" });
+  const tableBox = h("div");
+  const actions = boardActions(ctx, base, settle);
+  let table = null;
+  const makeTable = ({ key, descending }) => {
+    table = sortableTable({
+      caption: "Reporting by country and day",
+      testid: "reporting-table",
+      rowKey: (r) => r.code,
+      sortKey: key,
+      descending,
+      rowAttrs: (r) => ({ "data-country": r.code, class: r.lateDays ? "has-late" : null }),
+      columns: columnsFor(days, actions),
+    });
+    fill(tableBox, table.el);
+  };
+  makeTable({ key: "country", descending: false });
+
   const lateBox = h("input", { type: "checkbox", id: "late-only", checked: lateOnly });
   const shownLine = h("p", { class: "help", role: "status", "data-testid": "reporting-shown" });
-  const shown = () => (lateOnly ? rows.filter((r) => r.lateDays > 0) : rows);
-  const draw = () => {
-    const list = shown();
+  const visible = () => (lateOnly ? rows.filter((r) => r.lateDays > 0) : rows);
+  const showRows = () => {
+    const list = visible();
     table.update(list);
     fill(shownLine, lateOnly
       ? `${int(list.length)} of ${int(rows.length)} countries shown: those with a late day.`
@@ -81,46 +100,184 @@ export async function render(main, ctx) {
   };
   lateBox.addEventListener("change", () => {
     lateOnly = lateBox.checked;
-    draw();
+    showRows();
   });
   const csvButton = h("button", { type: "button", class: "secondary",
-    onclick: () => download(`reporting-${opId}-${board.as_at.slice(0, 10)}${lateOnly ? "-late" : ""}.csv`, csvOf(shown(), days)) },
+    onclick: () => download(`reporting-${opId}-${shown.board.as_at.slice(0, 10)}${lateOnly ? "-late" : ""}.csv`, csvOf(visible(), days)) },
   "Download CSV of the rows shown");
 
-  const reopened = rows.filter((r) => r.status === "reopened");
-  const said = flash;
-  flash = null;
-  fill(main,
-    ...operationHeading(op, "Reporting"),
-    said?.error ? problemBox(said.error) : null,
-    said?.text ? h("p", { class: "notice done", role: "status", tabindex: "-1", "data-testid": "reporting-done" }, said.text) : null,
-    h("div", { class: "toolbar" },
-      h("p", { class: "as-of" }, `As at ${moment(board.as_at)} · each day's report is due by ${board.report_deadline} `,
-        `(${board.time_zone}) the day after`),
-      csvButton),
-    scopeNotice(),
-    section("h-summary", "Summary", 2, summaryCards(board.summary, days.length)),
-    reopened.length
+  /** Puts a board read on the page; the table keeps its sort, and is rebuilt only when the days change. */
+  function draw(next) {
+    const nextDays = daysOf(next.board);
+    if (!sameList(days, nextDays)) {
+      days = nextDays;
+      makeTable(table.sorting());
+    }
+    shown = next;
+    pending = null;
+    rows = countryRows(next.board);
+    const { board } = next;
+    fill(asAt, asAtText(board));
+    fill(summaryBox, summaryCards(board.summary, days.length));
+    const reopened = rows.filter((r) => r.status === "reopened");
+    fill(reopenedBox, reopened.length
       ? section("h-reopened", "Reopened figures", 2, h("ul", { class: "reopened", "data-testid": "reopened" },
         reopened.map((r) => h("li", null, h("strong", null, countryWithCode(r.code)), ` reopened ${moment(r.info.status_changed_at)}: `,
           h("span", { class: "reason" }, r.info.reopen_reason || "no reason given")))))
-      : null,
+      : null);
+    fill(waiting);
+    showRows();
+    asOf.update(next.seq);
+  }
+
+  /**
+   * What redrawing now would take from the person: the question open in a dialog (its button
+   * would go), or the focus on something in the part of the table that would be rebuilt.
+   */
+  function blocked(next) {
+    if (document.querySelector("dialog[open]")) return "once the question is answered";
+    const rebuilt = sameList(days, daysOf(next.board)) ? table.el.querySelector("tbody") : tableBox;
+    return rebuilt.contains(document.activeElement) ? "when the focus leaves the table" : null;
+  }
+
+  /** Draws a newer board at once, or keeps it until nothing is in the way, and says so. */
+  function offer(next) {
+    if (sameBoard(shown.board, next.board)) {
+      shown = next;
+      pending = null;
+      fill(asAt, asAtText(next.board));
+      fill(waiting);
+      return asOf.update(next.seq);
+    }
+    const until = blocked(next);
+    if (until) {
+      pending = next;
+      return fill(waiting, `The board has changed: it is redrawn ${until}.`);
+    }
+    draw(next);
+    announce(`Reporting board updated, as of change ${int(next.seq)}.`);
+  }
+  tableBox.addEventListener("focusout", (event) => {
+    if (pending && !tableBox.contains(event.relatedTarget)) offer(pending);
+  });
+
+  /**
+   * After a question: cancelled (`message` null), a board kept back may be drawn now; answered,
+   * the board is read again and the page says what happened, with the focus on it.
+   */
+  async function settle(message) {
+    if (!message) return pending && offer(pending);
+    let next = null;
+    try {
+      next = await read();
+    } catch (e) {
+      if (e.name === "AbortError") return;
+      message = [message, problemBox(e)];
+    }
+    if (next) {
+      known = Math.max(known, next.seq);
+      draw(next);
+    }
+    fill(said, message);
+    said.focus();
+  }
+
+  fill(main,
+    ...operationHeading(op, "Reporting"),
+    said,
+    h("div", { class: "toolbar" }, h("div", null, asAt, asOf.el), csvButton),
+    scopeNotice(),
+    section("h-summary", "Summary", 2, summaryBox),
+    reopenedBox,
     section("h-board", "By country and day", 2,
       h("div", { class: "filters" },
         h("div", { class: "field check" }, lateBox, h("label", { for: "late-only" }, "Late only: countries with a late day"))),
       legend(),
       shownLine,
-      table.el));
-  draw();
-  if (said) main.querySelector(".problem, [data-testid=reporting-done]")?.focus();
+      waiting,
+      tableBox));
+  draw(first);
   main.dataset.complete = "1";
+
+  // Following: the change feed says cheaply whether anything changed after the board's position
+  // (for a token that may read it); otherwise the position itself is compared. A deadline passing
+  // changes the board with no write at all, so the board is read again then too.
+  const check = async () => {
+    if (pending) offer(pending);
+    let at = null;
+    if (Date.now() < turnsAt) {
+      if (readsFeed) {
+        const feed = await get("/changes", { after: known, limit: 1 });
+        if (feed.changes.length === 0) return asOf.update(shown.seq);
+        at = Math.max(feed.changes[0].seq, await position());
+      } else {
+        at = await position();
+        if (at === known) return asOf.update(shown.seq);
+      }
+    }
+    const next = await read(at);
+    if (!next) return;
+    known = Math.max(known, next.seq);
+    offer(next);
+  };
+  const follower = follow(check, asOf.following);
+  ctx.onDispose(() => follower.stop());
+}
+
+/** The columns of the board: the country, its status, one per day, its figures and the actions. */
+function columnsFor(days, actions) {
+  return [
+    { key: "country", label: "Country", value: (r) => country(r.code), cell: (r) => countryWithCode(r.code) },
+    { key: "status", label: "Status", value: (r) => STATUS_ORDER[r.status] ?? 0, cell: statusCell },
+    ...days.map((d) => ({
+      key: d, label: shortDay(d), value: (r) => STATES[r.days.get(d)?.state]?.order ?? -1,
+      cell: (r) => [dayCell(r.days.get(d)), actions.nilButton(r, r.days.get(d))],
+    })),
+    { key: "complete", label: "Complete", numeric: true, value: (r) => r.complete ?? -1, cell: (r) => pct(r.complete) },
+    { key: "timely", label: "On time", numeric: true, value: (r) => r.timely ?? -1, cell: (r) => pct(r.timely) },
+    { key: "late", label: "Days late", numeric: true, value: (r) => r.lateDays, cell: (r) => int(r.lateDays) },
+    { key: "last", label: "Last reported", value: (r) => r.info.last_reported_at || "",
+      cell: (r) => (r.info.last_reported_at
+        ? [moment(r.info.last_reported_at), h("span", { class: "detail" }, r.info.last_reported)]
+        : "Nothing yet") },
+    ...(actions.any ? [{ key: "actions", label: "Actions", value: (r) => r.status, cell: actions.buttons }] : []),
+  ];
+}
+
+/** When the board was made, and when each day's report is due. */
+function asAtText(board) {
+  return `As at ${moment(board.as_at)} · each day's report is due by ${board.report_deadline} (${board.time_zone}) the day after`;
+}
+
+/** The days the board has rows for, in order. */
+function daysOf(board) {
+  return [...new Set(board.days.map((d) => d.day))].sort();
+}
+
+const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Whether two reads of the board say the same, but for when they were made. */
+function sameBoard(a, b) {
+  return JSON.stringify({ ...a, as_at: null }) === JSON.stringify({ ...b, as_at: null });
+}
+
+/**
+ * When, by this browser's clock, the board changes with no write: the first deadline after the
+ * board was made (a day not yet due turns late, and the next day gets its row). Counted from the
+ * server's `as_at`, so a browser clock that is off does not matter.
+ */
+function nextTurn(board) {
+  const made = Date.parse(board.as_at);
+  const ahead = board.days.map((d) => Date.parse(d.deadline)).filter((t) => t > made);
+  return ahead.length ? Date.now() + Math.min(...ahead) - made : Infinity;
 }
 
 /**
  * The actions this token may take on the board, each asked first in a dialog whose safe answer
- * has the focus; the board is read again after each, and says what happened.
+ * has the focus; `settle(message)` is told the outcome (null when the question was cancelled),
+ * reads the board again and says what happened.
  */
-function boardActions(main, ctx, base) {
+function boardActions(ctx, base, settle) {
   const writes = (code) => session.can("reporting:write") && session.covers(code);
   const approves = session.can("reporting:approve") && session.allCountries();
   const open = (status) => status === "provisional" || status === "reopened";
@@ -132,15 +289,16 @@ function boardActions(main, ctx, base) {
       title, confirm, cancel: "Cancel", testid, signal: ctx.signal,
       body: [h("p", null, body), field ? [h("label", { for: "reopen-reason" }, "Reason (kept in the audit trail and shown on the board)"), field] : null],
     });
-    if (!ok) return;
+    if (!ok) return settle(null);
+    let message;
     try {
       await send(field?.value.trim());
-      flash = { text: done };
+      message = h("p", { class: "notice done", role: "status", "data-testid": "reporting-done" }, done);
     } catch (e) {
       if (e.status === 401) return;
-      flash = { error: e };
+      message = problemBox(e);
     }
-    await render(main, ctx);
+    await settle(message);
   }
 
   return {
