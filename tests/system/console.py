@@ -175,6 +175,15 @@ class Browser:
         self.driver.quit()
 
 
+def test_record(place):
+    """The record the scenario pushes for Senegal, at `place`; its note is markup."""
+    return {
+        "kind": "sea_departure", "occurred_at": "2025-09-12T05:40:00Z", "location": {"place": place},
+        "migrants": {"total": 58, "children": 4, "by_nationality": {"SN": 40, "GM": 18}},
+        "victims": {"total": 12, "by_exploitation": {"forced_labour": 12}}, "arrests": 3,
+        "notes": MARKUP}
+
+
 def headline(browser, metric):
     return browser.text(f'[data-testid=headline] [data-metric="{metric}"] .value')
 
@@ -278,11 +287,8 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
     @step("a push through the API shows on the open overview within 10 seconds")
     def _():
         before = headline(b, "victims_safeguarded")
-        answer = call(server.port, "PUT", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-TEST-1", token=national, body={
-            "kind": "sea_departure", "occurred_at": "2025-09-12T05:40:00Z", "location": {"place": "Mbour"},
-            "migrants": {"total": 58, "children": 4, "by_nationality": {"SN": 40, "GM": 18}},
-            "victims": {"total": 12, "by_exploitation": {"forced_labour": 12}}, "arrests": 3,
-            "notes": MARKUP})
+        answer = call(server.port, "PUT", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-TEST-1", token=national,
+                      body=test_record("Mbour"))
         check("the push is stored", answer.status == 201, repr(answer))
         pushed = time.monotonic()
         b.wait("4,426 victims on the open page", lambda: headline(b, "victims_safeguarded") == "4,426", seconds=10)
@@ -312,10 +318,19 @@ def run(server, b, admin, coordination, national, folder, database_url):  # noqa
             "country": "SN", "name": '<img src=x onerror="window.__pwned=3">Unité <i>spéciale</i>', "kind": "field_unit",
             "officers_deployed": 5})
         check("the unit is stored", unit.status in (200, 201), repr(unit))
+        # Senegal's desk corrects the place: the record's history shows both versions.
+        fixed = call(server.port, "PUT", f"/v1/operations/{OP}/interceptions/SN/CONSOLE-TEST-1", token=national,
+                     body=test_record("Mbour, Petite-Côte"))
+        check("the correction is version 2", fixed.status == 200 and fixed.body.get("version") == 2, repr(fixed))
         b.go(f"#/ops/{OP}/countries/SN/records/CONSOLE-TEST-1")
         b.wait("the record", lambda: b.all("[data-testid=notes]"))
         check("the note reads as it was sent", b.text("[data-testid=notes]") == MARKUP, b.text("[data-testid=notes]"))
         check("no element made from the note", not b.all("[data-testid=notes] *"))
+        b.wait("its history", lambda: len(b.all("[data-testid=history] tbody tr")) == 2)
+        history = [row.text for row in b.all("[data-testid=history] tbody tr")]
+        check("version 1 created, version 2 changed the location",
+              history[0].startswith("1") and "Created" in history[0]
+              and history[1].startswith("2") and "Changed" in history[1] and "ocation" in history[1], str(history))
         b.accessible("a record")
         b.shot("record")
         b.go(f"#/ops/{OP}/countries/SN")
