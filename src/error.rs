@@ -85,6 +85,14 @@ pub enum Error {
     /// The resource does not exist, or is not visible to the caller (404).
     #[error("not found: {0}")]
     NotFound(String),
+    /// The path exists, but not with this method (405, with `Allow`).
+    #[error("method not allowed: {method} is not a method of this path; it takes {}", .allowed.join(", "))]
+    MethodNotAllowed {
+        /// The method of the request.
+        method: String,
+        /// The methods the path takes.
+        allowed: Vec<String>,
+    },
     /// The request conflicts with the state of the resource (409).
     #[error("conflict: {0}")]
     Conflict(String),
@@ -181,6 +189,7 @@ impl Error {
             Error::Unauthorized(_) => ("unauthorized", "Unauthorized"),
             Error::Forbidden(_) => ("forbidden", "Forbidden"),
             Error::NotFound(_) => ("not-found", "Not found"),
+            Error::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Error::Conflict(_) => ("conflict", "Conflict"),
             Error::CountryFinal(_) => ("country-final", "Country figures are final"),
             Error::InProgress => ("in-progress", "Request in progress"),
@@ -236,6 +245,7 @@ impl ResponseError for Error {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::Conflict(_) | Error::CountryFinal(_) | Error::InProgress => StatusCode::CONFLICT,
             Error::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -263,6 +273,11 @@ impl ResponseError for Error {
             }
             Error::InProgress => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Error::MethodNotAllowed { allowed, .. } => {
+                if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+                    response.insert_header((header::ALLOW, value));
+                }
             }
             Error::Unauthorized(_) => {
                 response.insert_header((

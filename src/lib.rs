@@ -119,10 +119,12 @@ pub fn app(
         log::error!("cannot build the OpenAPI document: {e}");
         serde_json::Value::Null
     });
+    let methods = web::Data::new(api::methods::RouteMethods::from_document(&document));
     let swagger = SwaggerUi::new("/docs/{_:.*}")
         .external_url_unchecked("/openapi.json", document)
         .config(utoipa_swagger_ui::Config::default().show_extensions(true));
-    app.service(swagger)
+    app.app_data(methods)
+        .service(swagger)
         .service(web::redirect("/docs", "/docs/"))
         .configure(console::routes)
         .service(web::resource("/public/{tail:.*}").route(web::get().to(api::public::unprefixed)))
@@ -132,8 +134,16 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(observe::observe))
 }
 
-async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse> {
-    Err(Error::NotFound(format!("no route for {} {}", req.method(), req.path())))
+/// No route took the request: 405 if the path is one of the API's with other methods, else 404.
+async fn no_route(req: HttpRequest, methods: web::Data<api::methods::RouteMethods>) -> Result<actix_web::HttpResponse> {
+    let allowed = methods.allowed(req.path());
+    if allowed.is_empty() {
+        return Err(Error::NotFound(format!("no route for {} {}", req.method(), req.path())));
+    }
+    Err(Error::MethodNotAllowed {
+        method: req.method().to_string(),
+        allowed,
+    })
 }
 
 /// Opens the database, applies pending migrations and serves HTTP until stopped.

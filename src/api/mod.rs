@@ -9,6 +9,7 @@ pub mod idempotent;
 pub mod imports;
 pub mod intake;
 pub mod interceptions;
+pub mod methods;
 pub mod negotiate;
 mod oas30;
 pub mod operations;

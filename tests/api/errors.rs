@@ -169,3 +169,32 @@ db_test!(
         assert_eq!(app.post("/v1/tokens", token).await.expect_problem(422).pointers(), vec!["/sub"]);
     }
 );
+
+db_test!(
+    async fn a_known_path_with_another_method_is_405_with_allow(db) {
+        // Found from outside: every method a path does not take answered 404, as if the path
+        // did not exist.
+        let app = TestApp::start(db).await;
+        app.operation("liberterra-iii").await;
+        let cases = [
+            (TestRequest::delete().uri("/v1/operations"), "GET, POST"),
+            (TestRequest::post().uri("/v1/operations/liberterra-iii/interceptions/SN/R-1"), "DELETE, GET, PUT"),
+            (TestRequest::patch().uri("/v1/operations/liberterra-iii/interceptions/SN/R-1/versions"), "GET"),
+            (TestRequest::put().uri("/v1/operations/liberterra-iii/changes"), "GET"),
+        ];
+        for (request, allow) in cases {
+            let reply = app.send(request).await.expect_problem(405);
+            assert_eq!(reply.header("allow").as_deref(), Some(allow), "{}", reply.body);
+            assert_eq!(reply.body["type"], "urn:opcoord:problem:method-not-allowed");
+        }
+        // Without a token too: the method is wrong whoever asks.
+        let anonymous = app.send_as(None, TestRequest::delete().uri("/v1/operations")).await.expect_problem(405);
+        assert_eq!(anonymous.header("allow").as_deref(), Some("GET, POST"));
+        // A path that is not the API's stays 404, whatever the method.
+        for uri in ["/v1/operations/liberterra-iii/nothing", "/v1/operations/", "/v2/operations"] {
+            app.send(TestRequest::delete().uri(uri)).await.expect_problem(404);
+        }
+        // And the routes themselves still answer.
+        app.get("/v1/operations").await.expect(200);
+    }
+);
