@@ -106,11 +106,22 @@ pub struct RawJson {
 
 /// A part of the request (query string, header) read by an extractor but judged only when the
 /// handler asks, after it has checked the caller: its problem, if any, waits until then.
-pub struct Deferred<T>(Result<T, Error>);
+pub struct Deferred<T>(Result<T, Error>, Option<String>);
 
 impl<T> Deferred<T> {
     /// The value, or its 400.
     pub fn checked(self) -> Result<T, Error> {
+        self.0
+    }
+
+    /// The value, or its 400, once the caller is known to cover the country the query string
+    /// names, if it names one that is a country code: a token asking for another country's data
+    /// is told 403 whatever else is wrong with its query (a malformed `country` is the 400 of
+    /// the query, as any other parameter).
+    pub fn checked_for(self, caller: &crate::auth::Caller) -> Result<T, Error> {
+        if let Some(code) = self.1.as_deref().and_then(crate::domain::country::normalise) {
+            caller.require_country(&code)?;
+        }
         self.0
     }
 }
@@ -219,7 +230,11 @@ impl<T: DeserializeOwned> FromRequest for Deferred<T> {
     type Future = std::future::Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(Deferred(parse_query(req.query_string()))))
+        let query = req.query_string();
+        let country = form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "country")
+            .map(|(_, value)| value.into_owned());
+        std::future::ready(Ok(Deferred(parse_query(query), country)))
     }
 }
 
@@ -254,7 +269,7 @@ impl FromRequest for IfMatchHeader {
     type Future = std::future::Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(IfMatchHeader(Deferred(parse_if_match(req)))))
+        std::future::ready(Ok(IfMatchHeader(Deferred(parse_if_match(req), None))))
     }
 }
 

@@ -179,7 +179,7 @@ pub async fn create_import(
 ) -> Result<HttpResponse> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsWrite, &op)?;
-    let query = query.checked()?;
+    let query = query.checked_for(&caller)?;
     let country = country_of(&caller, query.country.as_deref())?;
     let settings = &state.settings;
     let sent = body
@@ -356,7 +356,7 @@ pub async fn list_imports(
 ) -> Result<web::Json<ImportPage>> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsRead, &op)?;
-    let query = query.checked()?;
+    let query = query.checked_for(&caller)?;
     let limit = page::limit(query.limit)?;
     let before = page::decode_id_cursor(query.cursor.as_deref(), "an import")?;
     let countries = caller.countries_shown(query.country.as_deref())?;

@@ -428,7 +428,7 @@ pub async fn list_interceptions(
 ) -> Result<web::Json<InterceptionPage>> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsRead, &op)?;
-    let query = query.checked()?;
+    let query = query.checked_for(&caller)?;
     let limit = page::limit(query.limit)?;
     let after = page::decode_id_cursor(query.cursor.as_deref(), "an interception")?;
     let countries = caller.countries_shown(query.country.as_deref())?;

@@ -89,7 +89,7 @@ pub async fn get_reporting(
 ) -> Result<HttpResponse> {
     let op = path.into_inner();
     caller.require_in(Scope::TalliesRead, &op)?;
-    let query = query.checked()?;
+    let query = query.checked_for(&caller)?;
     let day = match query.day.as_deref() {
         Some(text) => Some(
             crate::domain::dates::strict_day(text)

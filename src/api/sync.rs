@@ -113,7 +113,7 @@ pub async fn get_sync_digest(
 ) -> Result<web::Json<Digest>> {
     let op = path.into_inner();
     caller.require_in(Scope::InterceptionsRead, &op)?;
-    let query = query.checked()?;
+    let query = query.checked_for(&caller)?;
     let code = country::parameter("country", &query.country)?;
     caller.require_country(&code)?;
     let country = code.clone();

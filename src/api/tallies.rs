@@ -114,7 +114,7 @@ pub async fn get_tallies(
 ) -> Result<HttpResponse> {
     let op = path.into_inner();
     caller.require_in(Scope::TalliesRead, &op)?;
-    let query = query.checked()?;
+    let query = query.checked_for(&caller)?;
     let countries = caller.countries_shown(query.country.as_deref())?;
     let wants_csv = super::negotiate::accepts(&req, "text/csv");
     // Everything the answer depends on; the checks above have already passed.

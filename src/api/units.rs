@@ -104,7 +104,7 @@ pub async fn list_units(
 ) -> Result<web::Json<UnitPage>> {
     let operation_id = path.into_inner();
     caller.require_in(Scope::OperationsRead, &operation_id)?;
-    let query = query.checked()?;
+    let query = query.checked_for(&caller)?;
     let limit = page::limit(query.limit)?;
     let after = page::decode_cursor(query.cursor.as_deref())?
         .map(|key| {

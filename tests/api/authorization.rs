@@ -112,3 +112,36 @@ db_test!(
         assert_eq!(app.get(&format!("/v1/operations/{OP}/changes?limit=1000")).await.expect(200).body, before);
     }
 );
+
+db_test!(
+    async fn a_query_naming_another_country_is_403_whatever_else_is_wrong_with_it(db) {
+        // Found from outside: a list asked for another country with a second, malformed parameter
+        // answered 400 (and so described the rules of a read the caller may not make).
+        let app = TestApp::start(db).await;
+        app.operation(OP).await;
+        let senegal = app.token("operations:read interceptions:read interceptions:write tallies:read", &["SN"], &[OP]);
+        let reads = [
+            "interceptions?limit=abc",
+            "tallies?metric=nope",
+            "reporting?day=2025-9-1",
+            "units?limit=0",
+            "sync/digest?extra=1",
+            "imports?cursor=%%%",
+        ];
+        for read in reads {
+            let (path, bad) = read.split_once('?').expect("a query");
+            let url = |country: &str| format!("/v1/operations/{OP}/{path}?country={country}&{bad}");
+            let foreign = app.get_as(&senegal, &url("FR")).await.expect_problem(403);
+            assert_eq!(foreign.body["type"], "urn:opcoord:problem:forbidden", "{read}");
+            // Its own country, or a country that is not a code: the query's own 400.
+            app.get_as(&senegal, &url("SN")).await.expect_problem(400);
+            app.get_as(&senegal, &url("F1")).await.expect_problem(400);
+        }
+        // The import names its country in the query as well.
+        let upload = TestRequest::post()
+            .uri(&format!("/v1/operations/{OP}/imports?country=FR&atomic=maybe"))
+            .insert_header(("content-type", "text/csv"))
+            .set_payload("external_ref\n");
+        app.send_as(Some(&senegal), upload).await.expect_problem(403);
+    }
+);
