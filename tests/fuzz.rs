@@ -463,7 +463,7 @@ fn intake_stated(bytes: &[u8]) {
         Err(error) => return assert_body_problem(&error),
     };
     let today = NaiveDate::from_ymd_opt(2025, 9, 15).unwrap_or_default();
-    for metric in Metric::ALL {
+    for &metric in Metric::ALL {
         match input.clone().check(metric, today) {
             Err(error) => {
                 if !matches!(error, Error::BadParameter(_)) {

@@ -45,7 +45,7 @@ pub enum Audience {
 }
 
 /// A permission a token can carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, strum::VariantArray)]
 pub enum Scope {
     /// Read operations and their units.
     OperationsRead,
@@ -76,22 +76,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// Every scope, in a stable order.
-    pub const ALL: [Scope; 13] = [
-        Scope::OperationsRead,
-        Scope::OperationsWrite,
-        Scope::UnitsWrite,
-        Scope::InterceptionsRead,
-        Scope::InterceptionsWrite,
-        Scope::TalliesRead,
-        Scope::TalliesWrite,
-        Scope::AuditRead,
-        Scope::TokensIssue,
-        Scope::ReleasesRead,
-        Scope::ReleasesWrite,
-        Scope::ReportingWrite,
-        Scope::ReportingApprove,
-    ];
+    /// Every variant, in declaration order (derived, so a new variant cannot be left out).
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     /// The spelling in the `scope` claim.
     pub fn as_str(self) -> &'static str {
@@ -114,7 +100,7 @@ impl Scope {
 
     /// Reads one scope name.
     pub fn parse(name: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|scope| scope.as_str() == name)
+        Scope::ALL.iter().copied().find(|scope| scope.as_str() == name)
     }
 
     /// The scopes of a `scope` claim; names this service does not know are ignored.

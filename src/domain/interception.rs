@@ -32,6 +32,7 @@ pub const MAX_EXTERNAL_REF: usize = 128;
     ToSchema,
     strum::IntoStaticStr,
     strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -53,16 +54,8 @@ pub enum InterceptionKind {
 }
 
 impl InterceptionKind {
-    /// Every kind.
-    pub const ALL: [InterceptionKind; 7] = [
-        InterceptionKind::SeaDeparture,
-        InterceptionKind::LandBorder,
-        InterceptionKind::AirBorder,
-        InterceptionKind::Premises,
-        InterceptionKind::Checkpoint,
-        InterceptionKind::Online,
-        InterceptionKind::Other,
-    ];
+    /// Every variant, in declaration order (derived, so a new variant cannot be left out).
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
@@ -84,6 +77,7 @@ impl InterceptionKind {
     ToSchema,
     strum::IntoStaticStr,
     strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -120,6 +114,7 @@ pub enum Exploitation {
     ToSchema,
     strum::IntoStaticStr,
     strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -151,17 +146,8 @@ pub enum SeizureCategory {
 }
 
 impl Exploitation {
-    /// Every form.
-    pub const ALL: [Exploitation; 8] = [
-        Exploitation::SexualExploitation,
-        Exploitation::ForcedLabour,
-        Exploitation::ForcedCriminality,
-        Exploitation::ForcedBegging,
-        Exploitation::ForcedMarriage,
-        Exploitation::OrganRemoval,
-        Exploitation::ChildLabour,
-        Exploitation::Other,
-    ];
+    /// Every variant, in declaration order (derived, so a new variant cannot be left out).
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     /// The stored spelling (as in JSON).
     pub fn as_str(self) -> &'static str {
@@ -170,21 +156,8 @@ impl Exploitation {
 }
 
 impl SeizureCategory {
-    /// Every category.
-    pub const ALL: [SeizureCategory; 12] = [
-        SeizureCategory::Weapons,
-        SeizureCategory::Ammunition,
-        SeizureCategory::Explosives,
-        SeizureCategory::MilitaryEquipment,
-        SeizureCategory::Cash,
-        SeizureCategory::Drugs,
-        SeizureCategory::Vehicles,
-        SeizureCategory::Vessels,
-        SeizureCategory::Documents,
-        SeizureCategory::BankCards,
-        SeizureCategory::Electronics,
-        SeizureCategory::Other,
-    ];
+    /// Every variant, in declaration order (derived, so a new variant cannot be left out).
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     /// The stored spelling (as in JSON).
     pub fn as_str(self) -> &'static str {

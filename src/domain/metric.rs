@@ -18,6 +18,7 @@ use utoipa::ToSchema;
     ToSchema,
     strum::IntoStaticStr,
     strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -39,16 +40,8 @@ pub enum Metric {
 }
 
 impl Metric {
-    /// Every metric.
-    pub const ALL: [Metric; 7] = [
-        Metric::Interceptions,
-        Metric::MigrantsDetected,
-        Metric::VictimsSafeguarded,
-        Metric::Arrests,
-        Metric::InvestigationsOpened,
-        Metric::Seizures,
-        Metric::OfficersDeployed,
-    ];
+    /// Every variant, in declaration order (derived, so a new variant cannot be left out).
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
@@ -88,6 +81,7 @@ impl Metric {
     ToSchema,
     strum::IntoStaticStr,
     strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -109,16 +103,8 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    /// Every dimension.
-    pub const ALL: [Dimension; 7] = [
-        Dimension::Exploitation,
-        Dimension::Nationality,
-        Dimension::AgeGroup,
-        Dimension::Sex,
-        Dimension::Kind,
-        Dimension::Day,
-        Dimension::Category,
-    ];
+    /// Every variant, in declaration order (derived, so a new variant cannot be left out).
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {

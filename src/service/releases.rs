@@ -44,7 +44,7 @@ pub fn make(conn: &mut DbConn, op: &str, new: &NewRelease, writer: &Writer) -> R
         Ok((operation, seq, cells, reported, previous, previous_cells, exact))
     })?;
     let (operation, seq, cells, reported, previous, previous_cells, exact) = read;
-    let whole = report::assemble(op, seq, &cells, &reported, &Metric::ALL, None, None);
+    let whole = report::assemble(op, seq, &cells, &reported, Metric::ALL, None, None);
     let breakdowns: Vec<(Dimension, TallyReport)> = Dimension::ALL
         .iter()
         .filter(|d| **d != Dimension::Category)
@@ -54,7 +54,7 @@ pub fn make(conn: &mut DbConn, op: &str, new: &NewRelease, writer: &Writer) -> R
                 seq,
                 &cells,
                 &reported,
-                &Metric::ALL,
+                Metric::ALL,
                 Some(*d),
                 Some(d.as_str().into()),
             );

@@ -83,7 +83,7 @@ fn true_values(snapshot: &Snapshot) -> BTreeMap<Place, i64> {
     let mut values = BTreeMap::new();
     let mut countries: BTreeSet<String> = snapshot.participating.iter().cloned().collect();
     countries.extend(snapshot.figures.countries.iter().map(|row| row.country.clone()));
-    for metric in Metric::ALL {
+    for &metric in Metric::ALL {
         values.insert((metric, None, None, String::new()), 0);
         for country in &countries {
             values.insert((metric, Some(country.clone()), None, String::new()), 0);
@@ -176,7 +176,7 @@ pub fn compute(
         })
         .collect();
     let mut cells = Vec::with_capacity(values.len());
-    for metric in Metric::ALL {
+    for &metric in Metric::ALL {
         let mut tables: Vec<Vec<Place>> = vec![values
             .keys()
             .filter(|(m, c, d, _)| *m == metric && c.is_some() && d.is_none())

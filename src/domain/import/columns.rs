@@ -85,9 +85,9 @@ impl Column {
         ];
         columns.extend(PARTS.map(|p| Column::People(Group::Migrants, p)));
         columns.extend(PARTS.map(|p| Column::People(Group::Victims, p)));
-        columns.extend(Exploitation::ALL.map(Column::Exploited));
+        columns.extend(Exploitation::ALL.iter().copied().map(Column::Exploited));
         columns.extend([Column::Arrests, Column::Investigations]);
-        columns.extend(SeizureCategory::ALL.map(Column::Seized));
+        columns.extend(SeizureCategory::ALL.iter().copied().map(Column::Seized));
         columns.push(Column::Notes);
         columns
     }
@@ -140,7 +140,7 @@ impl Column {
         match self {
             Column::Country => "Optional: the reporting country (ISO 3166-1 alpha-2); must be the country of the import.".into(),
             Column::ExternalRef => "Required. Your own reference for the incident, unique in your country and this operation: 1 to 128 letters, digits and - _ . : (kept as text: leading zeros stay). Sending the same reference again updates the record.".into(),
-            Column::Kind => format!("Required. One of: {}.", InterceptionKind::ALL.map(InterceptionKind::as_str).join(", ")),
+            Column::Kind => format!("Required. One of: {}.", InterceptionKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")),
             Column::OccurredAt => "Required. When it happened: 2025-09-12 05:40 or 2025-09-12T05:40:00+01:00 (a date alone is midnight). Without an offset the time is read as UTC; an Excel date cell is read as UTC too.".into(),
             Column::Place => "Place name (town, port, border crossing), at most 200 characters. Never a person's address.".into(),
             Column::Lat => "Latitude, -90 to 90 (decimal degrees).".into(),

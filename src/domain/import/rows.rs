@@ -435,7 +435,11 @@ impl Reading {
                                 &text,
                                 format!(
                                     "is not a kind; use one of {}",
-                                    InterceptionKind::ALL.map(InterceptionKind::as_str).join(", ")
+                                    InterceptionKind::ALL
+                                        .iter()
+                                        .map(|k| k.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
                                 ),
                             ),
                         }

@@ -130,7 +130,7 @@ fn data_sheet(sheet: &mut Worksheet, operation: &TemplateOperation) -> Result<()
                 sheet.set_column_format(col, &text)?;
             }
             Column::Kind => {
-                let kinds: Vec<&str> = InterceptionKind::ALL.map(InterceptionKind::as_str).to_vec();
+                let kinds: Vec<&str> = InterceptionKind::ALL.iter().map(|k| k.as_str()).collect();
                 let list = DataValidation::new()
                     .allow_list_strings(&kinds)?
                     .set_error_message("Choose a kind from the list (see the codes sheet).")?;
@@ -175,14 +175,17 @@ fn codes_sheet(sheet: &mut Worksheet) -> Result<(), XlsxError> {
     sheet.set_name("codes")?;
     let bold = Format::new().set_bold();
     let lists: Vec<(&str, Vec<String>)> = vec![
-        ("kind", InterceptionKind::ALL.map(|k| k.as_str().to_string()).to_vec()),
+        (
+            "kind",
+            InterceptionKind::ALL.iter().map(|k| k.as_str().to_string()).collect(),
+        ),
         (
             "exploitation (column)",
-            Exploitation::ALL.map(|f| Column::Exploited(f).name()).to_vec(),
+            Exploitation::ALL.iter().map(|&f| Column::Exploited(f).name()).collect(),
         ),
         (
             "seizure category (column)",
-            SeizureCategory::ALL.map(|c| Column::Seized(c).name()).to_vec(),
+            SeizureCategory::ALL.iter().map(|&c| Column::Seized(c).name()).collect(),
         ),
         ("drug unit", vec!["kg".into(), "g".into(), "doses".into()]),
         (
