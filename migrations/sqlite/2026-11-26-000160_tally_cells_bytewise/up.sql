@@ -1,0 +1,2 @@
+-- SQLite compares TEXT bytewise already (BINARY); PostgreSQL only.
+SELECT 1;
