@@ -129,6 +129,7 @@ pub fn app(
         .configure(console::routes)
         .service(web::resource("/public/{tail:.*}").route(web::get().to(api::public::unprefixed)))
         .default_service(web::to(no_route))
+        .wrap(actix_web::middleware::from_fn(api::head::head_as_get))
         .wrap(actix_web::middleware::from_fn(api::negotiate::problem_media_type))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(observe::observe))
@@ -137,13 +138,11 @@ pub fn app(
 /// No route took the request: 405 if the path is one of the API's with other methods, else 404.
 async fn no_route(req: HttpRequest, methods: web::Data<api::methods::RouteMethods>) -> Result<actix_web::HttpResponse> {
     let allowed = methods.allowed(req.path());
+    let method = api::head::method_sent(&req);
     if allowed.is_empty() {
-        return Err(Error::NotFound(format!("no route for {} {}", req.method(), req.path())));
+        return Err(Error::NotFound(format!("no route for {method} {}", req.path())));
     }
-    Err(Error::MethodNotAllowed {
-        method: req.method().to_string(),
-        allowed,
-    })
+    Err(Error::MethodNotAllowed { method, allowed })
 }
 
 /// Opens the database, applies pending migrations and serves HTTP until stopped.

@@ -61,6 +61,10 @@ impl RouteMethods {
                 allowed.extend(methods.iter().cloned());
             }
         }
+        // Every GET route answers HEAD too (`api::head`).
+        if allowed.contains("GET") {
+            allowed.insert("HEAD".to_string());
+        }
         allowed.into_iter().collect()
     }
 }
@@ -77,9 +81,9 @@ mod tests {
             "/v1/operations/{op}/changes": {"get": {}},
         }});
         let routes = RouteMethods::from_document(&document);
-        assert_eq!(routes.allowed("/v1/operations"), ["GET", "POST"]);
-        assert_eq!(routes.allowed("/v1/operations/x"), ["GET", "PATCH"]);
-        assert_eq!(routes.allowed("/v1/operations/x/changes"), ["GET"]);
+        assert_eq!(routes.allowed("/v1/operations"), ["GET", "HEAD", "POST"]);
+        assert_eq!(routes.allowed("/v1/operations/x"), ["GET", "HEAD", "PATCH"]);
+        assert_eq!(routes.allowed("/v1/operations/x/changes"), ["GET", "HEAD"]);
         assert!(
             routes.allowed("/v1/operations/").is_empty(),
             "a parameter is never empty"

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cache;
 pub mod document;
 pub mod extract;
+pub mod head;
 pub mod health;
 pub mod idempotent;
 pub mod imports;

@@ -177,10 +177,11 @@ db_test!(
         let app = TestApp::start(db).await;
         app.operation("liberterra-iii").await;
         let cases = [
-            (TestRequest::delete().uri("/v1/operations"), "GET, POST"),
-            (TestRequest::post().uri("/v1/operations/liberterra-iii/interceptions/SN/R-1"), "DELETE, GET, PUT"),
-            (TestRequest::patch().uri("/v1/operations/liberterra-iii/interceptions/SN/R-1/versions"), "GET"),
-            (TestRequest::put().uri("/v1/operations/liberterra-iii/changes"), "GET"),
+            (TestRequest::delete().uri("/v1/operations"), "GET, HEAD, POST"),
+            (TestRequest::post().uri("/v1/operations/liberterra-iii/interceptions/SN/R-1"), "DELETE, GET, HEAD, PUT"),
+            (TestRequest::patch().uri("/v1/operations/liberterra-iii/interceptions/SN/R-1/versions"), "GET, HEAD"),
+            (TestRequest::put().uri("/v1/operations/liberterra-iii/changes"), "GET, HEAD"),
+            (TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/tokens/some-jti/revoke"), "POST"),
         ];
         for (request, allow) in cases {
             let reply = app.send(request).await.expect_problem(405);
@@ -189,7 +190,7 @@ db_test!(
         }
         // Without a token too: the method is wrong whoever asks.
         let anonymous = app.send_as(None, TestRequest::delete().uri("/v1/operations")).await.expect_problem(405);
-        assert_eq!(anonymous.header("allow").as_deref(), Some("GET, POST"));
+        assert_eq!(anonymous.header("allow").as_deref(), Some("GET, HEAD, POST"));
         // A path that is not the API's stays 404, whatever the method.
         for uri in ["/v1/operations/liberterra-iii/nothing", "/v1/operations/", "/v2/operations"] {
             app.send(TestRequest::delete().uri(uri)).await.expect_problem(404);

@@ -15,6 +15,7 @@ mod demo;
 mod disclosure;
 mod errors;
 mod files;
+mod head;
 mod impersonation;
 mod imports;
 pub mod interceptions;
