@@ -63,8 +63,16 @@ function historyTable(versions) {
     int(v.arrests ?? 0),
     i === 0 ? "—" : changes(versions[i - 1], v),
   ]);
+  // Counts are right-aligned; words and dates read from the left.
+  const numeric = [true, false, false, false, true, true, true, false];
+  const headers = ["Version", "Stored", "Written by", "What", "Migrants", "Victims", "Arrests", "Changed"];
   return h("div", { "data-testid": "history" },
-    simpleTable("Versions of this record", ["Version", "Stored", "Written by", "What", "Migrants", "Victims", "Arrests", "Changed"], rows));
+    h("table", { class: "data" },
+      h("caption", null, "Versions of this record"),
+      h("thead", null, h("tr", null, headers.map((label, i) => h("th", { scope: "col", class: numeric[i] ? "numeric" : null }, label)))),
+      h("tbody", null, rows.map((cells) => h("tr", null, cells.map((cell, i) => (i === 0
+        ? h("th", { scope: "row", class: "numeric" }, cell)
+        : h("td", { class: numeric[i] ? "numeric" : null }, cell))))))));
 }
 
 // The top-level fields whose value differs between two versions, in words.
