@@ -133,8 +133,8 @@ impl Metrics {
             Opts::new(
                 "opcoord_write_retries_total",
                 "Writes of interceptions done a second time under the countries' exclusive locks, by reason \
-                 (contended: a record changed under a side-by-side write; deadlock; cell_range: a tally cell \
-                 would have left its range)",
+                 (contended: a record changed under a side-by-side write; deadlock; database_error: another \
+                 error of the database; cell_range: a tally cell would have left its range)",
             ),
             &["reason"],
         )
@@ -162,7 +162,7 @@ impl Metrics {
         }
     }
 
-    /// Counts a write done again alone (`contended`, `deadlock`, `cell_range`).
+    /// Counts a write done again alone (`contended`, `deadlock`, `database_error`, `cell_range`).
     pub fn write_retried(&self, reason: &str) {
         self.retries.with_label_values(&[reason]).inc();
     }

@@ -512,7 +512,8 @@ pub async fn list_interception_versions(
     let (op, (country, external_ref)) = path.into_inner().readable_by(&caller)?;
     let versions = state
         .db
-        .run(move |conn| db::interceptions::versions(conn, &op, &country, &external_ref))
+        // One snapshot: a write between the two reads would show a version twice.
+        .run(move |conn| conn.snapshot(|conn| db::interceptions::versions(conn, &op, &country, &external_ref)))
         .await?;
     Ok(web::Json(InterceptionVersions { versions }))
 }

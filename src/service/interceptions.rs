@@ -278,8 +278,10 @@ enum Mode {
 }
 
 /// Why a failed shared attempt should be done again alone, if it should: a record changed under
-/// it (`contended`), or the database broke a lock cycle between it and another writer
-/// (`deadlock`).
+/// it (`contended`), the database broke a lock cycle between it and another writer (`deadlock`),
+/// or any other error the database raised (`database_error`). The last also covers a deadlock
+/// reported in another language than English (diesel does not hand over the SQLSTATE): under the
+/// exclusive locks nothing runs beside the write, so an error that comes back is its own.
 fn retry_alone(cause: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<&'static str> {
     if cause.is::<db::interceptions::Contended>() {
         return Some("contended");
@@ -288,6 +290,7 @@ fn retry_alone(cause: &(dyn std::error::Error + Send + Sync + 'static)) -> Optio
         Some(diesel::result::Error::DatabaseError(_, info)) if info.message().starts_with("deadlock detected") => {
             Some("deadlock")
         }
+        Some(diesel::result::Error::DatabaseError(..)) => Some("database_error"),
         _ => None,
     }
 }
