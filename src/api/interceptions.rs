@@ -136,10 +136,11 @@ pub struct RecordPath {
 }
 
 impl RecordPath {
-    /// The operation and the record's key, if the caller may read the record: scope
-    /// `interceptions:read` in the operation, then a well-formed key, then its country.
-    fn readable_by(self, caller: &Caller) -> Result<(String, Key)> {
-        caller.require_in(Scope::InterceptionsRead, &self.op)?;
+    /// The operation and the record's key, if the caller may act on the record with `scope`:
+    /// the scope in the operation, then a well-formed key, then its country (authorization
+    /// before validation, the country's 403 after the key's 400).
+    fn checked_by(self, caller: &Caller, scope: Scope) -> Result<(String, Key)> {
+        caller.require_in(scope, &self.op)?;
         let key = key_of(&self.country, &self.external_ref)?;
         caller.require_country(&key.0)?;
         Ok((self.op, key))
@@ -188,15 +189,12 @@ fn key_of(country: &str, external_ref: &str) -> Result<(String, String)> {
 pub async fn put_interception(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<RecordPath>,
     if_match: IfMatchHeader,
     key: IdempotencyKey,
     body: Body,
 ) -> Result<HttpResponse> {
-    let (op, country, external_ref) = path.into_inner();
-    caller.require_in(Scope::InterceptionsWrite, &op)?;
-    let (country, external_ref) = key_of(&country, &external_ref)?;
-    caller.require_country(&country)?;
+    let (op, (country, external_ref)) = path.into_inner().checked_by(&caller, Scope::InterceptionsWrite)?;
     let if_match = if_match.checked()?;
     let raw = body.raw().await?;
     let input: InterceptionInput = parse_json(&raw.bytes)?;
@@ -480,7 +478,7 @@ pub async fn get_interception(
     caller: Caller,
     path: web::Path<RecordPath>,
 ) -> Result<HttpResponse> {
-    let (op, (country, external_ref)) = path.into_inner().readable_by(&caller)?;
+    let (op, (country, external_ref)) = path.into_inner().checked_by(&caller, Scope::InterceptionsRead)?;
     let interception = state
         .db
         .run(move |conn| db::interceptions::get(conn, &op, &country, &external_ref))
@@ -509,7 +507,7 @@ pub async fn list_interception_versions(
     caller: Caller,
     path: web::Path<RecordPath>,
 ) -> Result<web::Json<InterceptionVersions>> {
-    let (op, (country, external_ref)) = path.into_inner().readable_by(&caller)?;
+    let (op, (country, external_ref)) = path.into_inner().checked_by(&caller, Scope::InterceptionsRead)?;
     let versions = state
         .db
         // One snapshot: a write between the two reads would show a version twice.
@@ -544,15 +542,12 @@ pub async fn list_interception_versions(
 pub async fn retract_interception(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<RecordPath>,
     if_match: IfMatchHeader,
     key: IdempotencyKey,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse> {
-    let (op, country, external_ref) = path.into_inner();
-    caller.require_in(Scope::InterceptionsWrite, &op)?;
-    let (country, external_ref) = key_of(&country, &external_ref)?;
-    caller.require_country(&country)?;
+    let (op, (country, external_ref)) = path.into_inner().checked_by(&caller, Scope::InterceptionsWrite)?;
     let if_match = if_match.checked()?;
     let fingerprint = format!("DELETE {}", req.path());
     let writer = caller.writer();

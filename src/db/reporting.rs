@@ -236,14 +236,20 @@ pub fn any_day(conn: &mut DbConn, operation_id: &str) -> Result<bool> {
     Ok(found.is_some())
 }
 
-/// The nil return of one country and day as it stands (`None`: the day was never written).
-pub fn nil_return(conn: &mut DbConn, operation_id: &str, country: &str, day: NaiveDate) -> Result<Option<NilReturn>> {
+/// One country's day as stored, and its nil return as it stands (`None`: the day was never
+/// written).
+pub fn day(
+    conn: &mut DbConn,
+    operation_id: &str,
+    country: &str,
+    day: NaiveDate,
+) -> Result<Option<(StoredDay, NilReturn)>> {
     let row: Option<DayRow> = on_backend!(conn, c => reporting_days::table
         .find((operation_id, country, day))
         .select(DayRow::as_select())
         .first(c)
         .optional())?;
-    Ok(row.map(|r| r.nil_return(operation_id)))
+    Ok(row.map(|r| (r.stored(), r.nil_return(operation_id))))
 }
 
 /// Stores a nil return as it now stands (filed or retracted), at its place in the feed.

@@ -245,17 +245,20 @@ fn write(
     // it, or a cell would leave its range, once more under the countries' exclusive locks.
     let mut mode = Mode::Shared;
     loop {
-        match run.attempt(conn, &submissions, mode) {
-            Err(Error::Internal(cause)) if mode == Mode::Shared && retry_alone(cause.as_ref()).is_some() => {
-                METRICS.write_retried(retry_alone(cause.as_ref()).unwrap_or_default());
-                mode = Mode::Alone
+        let outcome = run.attempt(conn, &submissions, mode);
+        if let Err(Error::Internal(cause)) = &outcome {
+            if let Some(reason) = retry_alone(cause.as_ref()).filter(|_| mode == Mode::Shared) {
+                METRICS.write_retried(reason);
+                mode = Mode::Alone;
+                continue;
             }
-            Err(Error::Internal(cause)) if mode != Mode::Careful && cause.is::<CellOutOfRange>() => {
+            if mode != Mode::Careful && cause.is::<CellOutOfRange>() {
                 METRICS.write_retried("cell_range");
-                mode = Mode::Careful
+                mode = Mode::Careful;
+                continue;
             }
-            other => break other,
         }
+        break outcome;
     }
     .map(|(stored, mut items)| {
         items.extend(outcomes);

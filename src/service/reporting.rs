@@ -11,7 +11,8 @@ use crate::domain::audit::{AuditAction, AuditEntity, NewAudit, Writer};
 use crate::domain::interception::WriteResult;
 use crate::domain::operation::Operation;
 use crate::domain::reporting::{
-    assemble, refuse_final, BoardFilter, BoardInput, CountryStatus, NilReturn, ReminderBook, ReportingBoard, Transition,
+    assemble, refuse_final, BoardFilter, BoardInput, CountryStatus, NilReturn, ReminderBook, ReportingBoard, StoredDay,
+    Transition,
 };
 use crate::error::{Error, Result};
 
@@ -41,14 +42,20 @@ fn require_day(operation: &Operation, day: NaiveDate) -> Result<()> {
 }
 
 /// In a nil return's write transaction: takes the country's lock, checks that the operation is
-/// active, the day one of its days and the country's figures open, and reads the day's nil return.
-fn open_day(conn: &mut DbConn, operation_id: &str, country: &str, day: NaiveDate) -> Result<Option<NilReturn>> {
+/// active, the day one of its days and the country's figures open, and reads the day with its
+/// nil return.
+fn open_day(
+    conn: &mut DbConn,
+    operation_id: &str,
+    country: &str,
+    day: NaiveDate,
+) -> Result<Option<(StoredDay, NilReturn)>> {
     conn.lock_countries(operation_id, [country])?;
     let operation = db::operations::get_bare(conn, operation_id)?;
     operation.require_active()?;
     require_day(&operation, day)?;
     require_open(conn, operation_id, &[country])?;
-    db::reporting::nil_return(conn, operation_id, country, day)
+    db::reporting::day(conn, operation_id, country, day)
 }
 
 /// Files a nil return ("nothing to report") for a country and day. Idempotent: filing again
@@ -62,14 +69,11 @@ pub fn file_nil(
     writer: &Writer,
 ) -> Result<(WriteResult, NilReturn)> {
     conn.write(|conn| {
-        let stored = open_day(conn, operation_id, country, day)?;
+        let (written, stored) = open_day(conn, operation_id, country, day)?.unzip();
         if let Some(current) = stored.as_ref().filter(|n| n.filed) {
             return Ok((WriteResult::Unchanged, current.clone()));
         }
-        if let Some(day_row) = db::reporting::days(conn, operation_id, Some(&[country.to_string()]))?
-            .into_iter()
-            .find(|d| d.day == day && (d.records > 0 || d.stated > 0))
-        {
+        if let Some(day_row) = written.filter(|d| d.records > 0 || d.stated > 0) {
             return Err(Error::Conflict(format!(
                 "{country} has {} records and {} stated figures for {day}: a nil return says there is nothing; retract them first",
                 day_row.records, day_row.stated
@@ -114,6 +118,7 @@ pub fn retract_nil(
 ) -> Result<(WriteResult, NilReturn)> {
     conn.write(|conn| {
         let stored = open_day(conn, operation_id, country, day)?
+            .map(|(_, nil)| nil)
             .filter(|n| n.version > 0)
             .ok_or_else(|| Error::NotFound(format!("{country} has filed no nil return for {day}")))?;
         if !stored.filed {
