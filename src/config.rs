@@ -62,6 +62,8 @@ pub struct Settings {
     pub revocation_refresh_ms: u64,
     /// Milliseconds a tally answer may be served again from memory (0: never).
     pub tally_cache_ms: u64,
+    /// Milliseconds between two folds of the tally delta log into the cells (PostgreSQL).
+    pub tally_fold_ms: u64,
     /// Largest spreadsheet accepted by an import, in bytes.
     pub import_max_bytes: usize,
     /// Most rows (under the header) an imported spreadsheet may hold.
@@ -117,6 +119,9 @@ impl Settings {
                 "import_max_*",
                 "the import limits must be at least 1024 bytes and 1 row",
             );
+        }
+        if !(10..=60_000).contains(&self.tally_fold_ms) {
+            return refuse("tally_fold_ms", "must be between 10 and 60000");
         }
         if self.database_url.trim().is_empty() {
             return refuse("database_url", "must not be empty");

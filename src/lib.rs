@@ -52,12 +52,15 @@ impl AppState {
     /// The state of one instance, with an empty tally cache sized by `tally_cache_ms`.
     ///
     /// On PostgreSQL it also starts the thread that hears revocations made through other
-    /// instances (see [`db::revocations`]); the thread ends when the state is dropped.
+    /// instances (see [`db::revocations`]) and the one that folds the tally delta log (see
+    /// [`service::folding`]); both end when the state is dropped.
     pub fn new(db: Database, settings: Settings, auth: Arc<Auth>) -> AppState {
+        let reports = Arc::new(ReportCache::new(Duration::from_millis(settings.tally_cache_ms)));
         if db.backend() == db::Backend::Postgres {
             db::revocations::spawn(settings.database_url.trim().to_string(), Arc::downgrade(&auth));
+            let every = Duration::from_millis(settings.tally_fold_ms);
+            service::folding::spawn(db.clone(), every, Arc::downgrade(&reports));
         }
-        let reports = Arc::new(ReportCache::new(Duration::from_millis(settings.tally_cache_ms)));
         AppState {
             db,
             settings,

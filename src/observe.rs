@@ -40,6 +40,8 @@ pub struct Metrics {
     ingested: IntCounterVec,
     phases: HistogramVec,
     retries: IntCounterVec,
+    folded: IntCounterVec,
+    fold_seconds: prometheus::Histogram,
 }
 
 /// The phases of a write of interceptions, timed into `opcoord_write_phase_seconds`: where the
@@ -139,6 +141,19 @@ impl Metrics {
             &["reason"],
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let folded = IntCounterVec::new(
+            Opts::new(
+                "opcoord_tally_folded_total",
+                "Tally differences folded from the delta log into the cells (PostgreSQL): rows of the log, cell rows written",
+            ),
+            &["what"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let fold_seconds = prometheus::Histogram::with_opts(
+            HistogramOpts::new("opcoord_tally_fold_seconds", "Time of each fold of the tally delta log")
+                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -146,6 +161,8 @@ impl Metrics {
             Box::new(ingested.clone()),
             Box::new(phases.clone()),
             Box::new(retries.clone()),
+            Box::new(folded.clone()),
+            Box::new(fold_seconds.clone()),
         ] {
             registry
                 .register(collector)
@@ -159,7 +176,20 @@ impl Metrics {
             ingested,
             phases,
             retries,
+            folded,
+            fold_seconds,
         }
+    }
+
+    /// Counts a fold of the tally delta log: its rows, the cell rows it wrote, and its time.
+    pub fn tally_folded(&self, rows: i64, cells: i64, seconds: f64) {
+        self.folded
+            .with_label_values(&["rows"])
+            .inc_by(rows.max(0).unsigned_abs());
+        self.folded
+            .with_label_values(&["cells"])
+            .inc_by(cells.max(0).unsigned_abs());
+        self.fold_seconds.observe(seconds);
     }
 
     /// Counts a write done again alone (`contended`, `deadlock`, `database_error`, `cell_range`).

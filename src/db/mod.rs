@@ -18,6 +18,7 @@ pub mod revocations;
 pub mod schema;
 pub mod stated;
 pub mod tallies;
+pub mod tally_log;
 pub mod tokens;
 pub mod units;
 

@@ -1,14 +1,20 @@
-//! Queries for tally cells: the values a write is about to change, differences added in the
-//! writer's transaction, cells read by operation and metric, and the full recount of `verify`.
+//! Queries for tally cells: the values a write is about to change, differences added by a
+//! write, cells read by operation and metric, and the full recount of `verify`.
+//!
+//! On PostgreSQL a write appends its differences to the delta log ([`super::tally_log`]) and a
+//! folder adds them to the cells later, so every read here adds the pending differences to the
+//! stored cells *in the same statement*: a fold committing between two statements would
+//! otherwise be seen by one and not the other. On SQLite, one writer at a time, a write adds to
+//! the cells directly and nothing is pending.
 
 use std::collections::{BTreeMap, HashMap};
 
 use compact_str::CompactString;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
 
 use super::schema::tally_cells;
-use super::{corrupt, DbConn};
+use super::{corrupt, tally_log, DbConn};
 use crate::domain::metric::{Dimension, Metric};
 use crate::domain::tally::{self, CellKey, Cells, MAX_CELL};
 use crate::domain::totals::Cell;
@@ -24,12 +30,17 @@ pub fn values(conn: &mut DbConn, operation_id: &str, keys: &[&CellKey]) -> Resul
             for chunk in keys.chunks(2000) {
                 let column = |f: fn(&CellKey) -> &str| chunk.iter().map(|k| f(k)).collect::<Vec<&str>>();
                 rows.extend(
-                    diesel::sql_query(
-                        "SELECT t.country, t.metric, t.dimension, t.bucket, t.value \
-                         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS k(metric, dimension, country, bucket) \
-                         JOIN tally_cells t ON t.operation_id = $1 AND t.metric = k.metric \
-                              AND t.dimension = k.dimension AND t.country = k.country AND t.bucket = k.bucket",
-                    )
+                    diesel::sql_query(format!(
+                        "WITH k AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) \
+                                    AS k(metric, dimension, country, bucket)) \
+                         SELECT t.country, t.metric, t.dimension, t.bucket, t.value \
+                         FROM k JOIN tally_cells t ON t.operation_id = $1 AND t.metric = k.metric \
+                              AND t.dimension = k.dimension AND t.country = k.country AND t.bucket = k.bucket \
+                         UNION ALL \
+                         SELECT p.country, p.metric, p.dimension, p.bucket, p.value FROM ({PENDING}) AS p \
+                         JOIN k ON p.metric = k.metric AND p.dimension = k.dimension \
+                              AND p.country = k.country AND p.bucket = k.bucket"
+                    ))
                     .bind::<Text, _>(operation_id)
                     .bind::<Array<Text>, _>(column(|k| k.1))
                     .bind::<Array<Text>, _>(column(|k| k.2))
@@ -61,19 +72,45 @@ pub fn values(conn: &mut DbConn, operation_id: &str, keys: &[&CellKey]) -> Resul
             }
         }
     }
-    rows.into_iter()
-        .map(|row| {
-            let metric = Metric::parse(&row.metric).ok_or_else(|| corrupt("tally metric", &row.metric))?;
-            let dimension =
-                Dimension::cell_name(&row.dimension).ok_or_else(|| corrupt("tally dimension", &row.dimension))?;
-            let key = (
-                CompactString::from(row.country),
-                metric.as_str(),
-                dimension,
-                CompactString::from(row.bucket),
-            );
-            Ok((key, row.value))
-        })
+    let mut values: HashMap<CellKey, i64> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let metric = Metric::parse(&row.metric).ok_or_else(|| corrupt("tally metric", &row.metric))?;
+        let dimension =
+            Dimension::cell_name(&row.dimension).ok_or_else(|| corrupt("tally dimension", &row.dimension))?;
+        let key = (
+            CompactString::from(row.country),
+            metric.as_str(),
+            dimension,
+            CompactString::from(row.bucket),
+        );
+        // Past i64 only if a cell was altered around the service: then it is out of range.
+        let value = values.entry(key).or_insert(0);
+        *value = value.saturating_add(row.value);
+    }
+    Ok(values)
+}
+
+/// The differences pending in the delta log of operation `$1`, summed per cell (PostgreSQL):
+/// columns `country, metric, dimension, bucket, value`, compared bytewise as the cells are.
+const PENDING: &str = "SELECT u.country COLLATE \"C\" AS country, u.metric COLLATE \"C\" AS metric, \
+            u.dimension COLLATE \"C\" AS dimension, u.bucket COLLATE \"C\" AS bucket, \
+            sum(u.value)::bigint AS value \
+     FROM tally_deltas d CROSS JOIN LATERAL \
+          unnest(d.country, d.metric, d.dimension, d.bucket, d.value) AS u(country, metric, dimension, bucket, value) \
+     WHERE d.operation_id = $1 GROUP BY 1, 2, 3, 4";
+
+/// The cells of some rows, those of the same cell (a stored cell and its pending differences)
+/// summed into one.
+fn merged(rows: Vec<ValueRow>) -> Vec<Cell> {
+    let mut sums: HashMap<(String, String, String, String), i64> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let sum = sums
+            .entry((row.country, row.metric, row.dimension, row.bucket))
+            .or_insert(0);
+        *sum = sum.saturating_add(row.value);
+    }
+    sums.into_iter()
+        .map(|((country, metric, dimension, bucket), value)| (country, metric, dimension, bucket, value))
         .collect()
 }
 
@@ -88,66 +125,56 @@ struct ValueRow {
     value: i64,
 }
 
-/// Adds differences to cells and says whether every cell it touched is still within
-/// `0..=MAX_CELL` (a sum the database itself could not hold counts as out of range). On
-/// PostgreSQL one `INSERT .. SELECT FROM unnest(..)` per 2,000 cells; on SQLite one statement
-/// over a JSON array (`json_each`), so either way the statement is prepared once. Rows go in key
-/// order (the map's), so concurrent writers lock shared cells in the same order. When it answers
-/// `false` the caller must roll the transaction back.
-pub fn add(conn: &mut DbConn, operation_id: &str, cells: &Cells) -> Result<bool> {
+/// What a write knows of the range of the cells it adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Range {
+    /// It read them under its countries' exclusive locks and checked every sum.
+    Checked,
+    /// It did not read them: the addition must itself make sure no cell leaves its range.
+    Unread,
+}
+
+/// Adds differences to cells and says whether it could make sure every cell stays within
+/// `0..=MAX_CELL`; when it answers `false` nothing was added and the caller must roll the
+/// transaction back, then check the cells' values under its countries' exclusive locks.
+///
+/// On PostgreSQL the differences go to the delta log as one row ([`tally_log::append`]); an
+/// [`Range::Unread`] addition first bounds the cells it adds to ([`tally::may_add_unread`]).
+/// On SQLite they are added to the cells in one statement over a JSON array (`json_each`), which
+/// returns every sum, exactly checked.
+pub fn add(conn: &mut DbConn, operation_id: &str, cells: &Cells, range: Range) -> Result<bool> {
     let cells: Vec<(&CellKey, i64)> = cells.iter().filter(|(_, v)| **v != 0).map(|(k, v)| (k, *v)).collect();
+    if cells.is_empty() {
+        return Ok(true);
+    }
+    let c = match conn {
+        DbConn::Postgres(_) => return tally_log::append(conn, operation_id, &cells, range),
+        DbConn::Sqlite(c) => c,
+    };
     let mut sums: Vec<Sum> = Vec::with_capacity(cells.len());
     for chunk in cells.chunks(2000) {
-        let added = match conn {
-            DbConn::Postgres(c) => {
-                let column = |f: fn(&CellKey) -> &str| chunk.iter().map(|(k, _)| f(k)).collect::<Vec<&str>>();
-                diesel::sql_query(
-                    "INSERT INTO tally_cells (operation_id, country, metric, dimension, bucket, value) \
-                     SELECT $1, t.country, t.metric, t.dimension, t.bucket, t.value \
-                     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) \
-                          AS t(country, metric, dimension, bucket, value) \
-                     ON CONFLICT (operation_id, metric, dimension, country, bucket) \
-                     DO UPDATE SET value = tally_cells.value + excluded.value \
-                     RETURNING value",
-                )
-                .bind::<Text, _>(operation_id)
-                .bind::<Array<Text>, _>(column(|k| k.0.as_str()))
-                .bind::<Array<Text>, _>(column(|k| k.1))
-                .bind::<Array<Text>, _>(column(|k| k.2))
-                .bind::<Array<Text>, _>(column(|k| k.3.as_str()))
-                .bind::<Array<BigInt>, _>(chunk.iter().map(|(_, v)| *v).collect::<Vec<i64>>())
-                .load::<Sum>(c)
-            }
-            DbConn::Sqlite(c) => {
-                let rows: Vec<(&str, &str, &str, &str, i64)> = chunk
-                    .iter()
-                    .map(|((country, metric, dimension, bucket), v)| {
-                        (country.as_str(), *metric, *dimension, bucket.as_str(), *v)
-                    })
-                    .collect();
-                let json = serde_json::to_string(&rows).map_err(Error::internal)?;
-                diesel::sql_query(
-                    "INSERT INTO tally_cells (operation_id, country, metric, dimension, bucket, value) \
-                     SELECT ?1, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), \
-                            json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]') \
-                     FROM json_each(?2) AS j WHERE true \
-                     ON CONFLICT (operation_id, metric, dimension, country, bucket) \
-                     DO UPDATE SET value = tally_cells.value + excluded.value \
-                     RETURNING value",
-                )
-                .bind::<Text, _>(operation_id)
-                .bind::<Text, _>(json)
-                .load::<Sum>(c)
-            }
-        };
-        match added {
-            Ok(rows) => sums.extend(rows),
-            // PostgreSQL refuses a bigint sum past its range: the cell is out of range.
-            Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("out of range") => {
-                return Ok(false)
-            }
-            Err(other) => return Err(other.into()),
-        }
+        let rows: Vec<(&str, &str, &str, &str, i64)> = chunk
+            .iter()
+            .map(|((country, metric, dimension, bucket), v)| {
+                (country.as_str(), *metric, *dimension, bucket.as_str(), *v)
+            })
+            .collect();
+        let json = serde_json::to_string(&rows).map_err(Error::internal)?;
+        // A sum past i64 turns into a REAL in SQLite, read back out of range.
+        sums.extend(
+            diesel::sql_query(
+                "INSERT INTO tally_cells (operation_id, country, metric, dimension, bucket, value) \
+                 SELECT ?1, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), \
+                        json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]') \
+                 FROM json_each(?2) AS j WHERE true \
+                 ON CONFLICT (operation_id, metric, dimension, country, bucket) \
+                 DO UPDATE SET value = tally_cells.value + excluded.value \
+                 RETURNING value",
+            )
+            .bind::<Text, _>(operation_id)
+            .bind::<Text, _>(json)
+            .load::<Sum>(c)?,
+        );
     }
     Ok(sums.iter().all(|sum| (0..=MAX_CELL).contains(&sum.value)))
 }
@@ -168,26 +195,53 @@ pub fn read(
     dimensions: &[&str],
     countries: Option<&[String]>,
 ) -> Result<Vec<Cell>> {
-    Ok(on_backend!(conn, c => {
-        let mut query = tally_cells::table
-            .filter(tally_cells::operation_id.eq(operation_id))
-            .filter(tally_cells::metric.eq_any(metrics))
-            .filter(tally_cells::dimension.eq_any(dimensions))
-            .select((tally_cells::country, tally_cells::metric, tally_cells::dimension, tally_cells::bucket, tally_cells::value))
-            .into_boxed();
-        if let Some(countries) = countries {
-            query = query.filter(tally_cells::country.eq_any(countries));
+    let c = match conn {
+        DbConn::Postgres(c) => {
+            let filter = "metric = ANY($2) AND dimension = ANY($3) AND ($4::text[] IS NULL OR country = ANY($4))";
+            let rows = diesel::sql_query(format!(
+                "SELECT country, metric, dimension, bucket, value FROM tally_cells WHERE operation_id = $1 AND {filter} \
+                 UNION ALL SELECT * FROM ({PENDING}) AS p WHERE {filter}"
+            ))
+            .bind::<Text, _>(operation_id)
+            .bind::<Array<Text>, _>(metrics)
+            .bind::<Array<Text>, _>(dimensions)
+            .bind::<Nullable<Array<Text>>, _>(countries)
+            .load::<ValueRow>(c)?;
+            return Ok(merged(rows));
         }
-        query.load(c)
-    })?)
+        DbConn::Sqlite(c) => c,
+    };
+    let mut query = tally_cells::table
+        .filter(tally_cells::operation_id.eq(operation_id))
+        .filter(tally_cells::metric.eq_any(metrics))
+        .filter(tally_cells::dimension.eq_any(dimensions))
+        .select(ValueRow::as_select())
+        .into_boxed();
+    if let Some(countries) = countries {
+        query = query.filter(tally_cells::country.eq_any(countries));
+    }
+    Ok(merged(query.load(c)?))
 }
 
-/// Every derived cell of an operation, for verification.
+/// Every derived cell of an operation, with what is pending, for verification.
 pub fn all_cells(conn: &mut DbConn, operation_id: &str) -> Result<Vec<Cell>> {
-    Ok(on_backend!(conn, c => tally_cells::table
-        .filter(tally_cells::operation_id.eq(operation_id))
-        .select((tally_cells::country, tally_cells::metric, tally_cells::dimension, tally_cells::bucket, tally_cells::value))
-        .load(c))?)
+    match conn {
+        DbConn::Postgres(c) => {
+            let rows = diesel::sql_query(format!(
+                "SELECT country, metric, dimension, bucket, value FROM tally_cells WHERE operation_id = $1 \
+                 UNION ALL {PENDING}"
+            ))
+            .bind::<Text, _>(operation_id)
+            .load::<ValueRow>(c)?;
+            Ok(merged(rows))
+        }
+        DbConn::Sqlite(c) => Ok(merged(
+            tally_cells::table
+                .filter(tally_cells::operation_id.eq(operation_id))
+                .select(ValueRow::as_select())
+                .load(c)?,
+        )),
+    }
 }
 
 /// What is wrong with a maintained cell.

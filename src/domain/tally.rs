@@ -22,6 +22,42 @@ pub const TOTAL: &str = "";
 /// are refused with a 422 naming the item; the sum of every country's cells still fits an `i64`.
 pub const MAX_CELL: i64 = (1 << 53) - 1;
 
+/// Largest difference one write may add to a cell of a country without reading the cells: 2^32.
+/// See [`may_add_unread`].
+pub const UNREAD_STEP: i64 = 1 << 32;
+
+/// Bound on a country's cells up to which a write may add to them without reading them: 2^52,
+/// about half of [`MAX_CELL`]. See [`may_add_unread`].
+pub const UNREAD_BOUND: i64 = 1 << 52;
+
+// The margin [`may_add_unread`] rests on: the bound plus a step for each of 2^18 open writes.
+const _: () = assert!(UNREAD_BOUND + (1 << 18) * UNREAD_STEP <= MAX_CELL);
+
+/// Whether a write may add differences to a country's cells without reading them, given a bound
+/// on every cell of the country as committed (`bound`) and the largest difference the write adds
+/// to one of them (`peak`). Writes that may run side by side check this each against what was
+/// committed when it looked; those it lets through can still not take a cell past [`MAX_CELL`]:
+/// at any moment, a cell holds at most what the last of them to look saw (at most
+/// `UNREAD_BOUND`), plus what the writes still open at that moment add, each at most
+/// `UNREAD_STEP`. An open write holds a database connection, and PostgreSQL allows fewer than
+/// 2^18 of them, so that is below 2^52 + 2^50 < 2^53. A write it refuses reads the cells under
+/// its countries' exclusive locks instead. Cells never go below 0 this way: a write subtracts
+/// only what the version of a record it replaces had added.
+pub fn may_add_unread(bound: i64, peak: i64) -> bool {
+    peak <= UNREAD_STEP && bound.checked_add(peak).is_some_and(|sum| sum <= UNREAD_BOUND)
+}
+
+/// Per country, the largest difference `cells` add to one of its cells (0 if none is positive),
+/// in country order.
+pub fn peaks<'a>(cells: impl IntoIterator<Item = (&'a CellKey, i64)>) -> BTreeMap<&'a str, i64> {
+    let mut peaks: BTreeMap<&str, i64> = BTreeMap::new();
+    for ((country, ..), value) in cells {
+        let peak = peaks.entry(country.as_str()).or_insert(0);
+        *peak = (*peak).max(value);
+    }
+    peaks
+}
+
 /// A cell's key within one operation: country, metric, dimension (`""` for the total) and value.
 /// Country codes and bucket names are short, so `CompactString` keeps them inline: building a key
 /// allocates nothing, which matters when a 1,000-item batch makes tens of thousands of them.
@@ -202,5 +238,41 @@ pub fn pointer_of(metric: &str) -> &'static str {
         "seizures" => "/seizures",
         "officers_deployed" => "/officers_deployed",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(country: &str) -> CellKey {
+        (country.into(), "arrests", TOTAL, TOTAL.into())
+    }
+
+    #[test]
+    fn peaks_are_the_largest_positive_difference_per_country() {
+        let mut cells = Cells::new();
+        cells.insert(key("SN"), 7);
+        cells.insert(
+            (
+                CompactString::from("SN"),
+                "migrants_detected",
+                TOTAL,
+                CompactString::from(TOTAL),
+            ),
+            12,
+        );
+        cells.insert(key("GM"), -3);
+        let peaks = peaks(cells.iter().map(|(k, v)| (k, *v)));
+        assert_eq!(peaks.into_iter().collect::<Vec<_>>(), vec![("GM", 0), ("SN", 12)]);
+    }
+
+    #[test]
+    fn unread_additions_stop_short_of_half_the_range() {
+        assert!(may_add_unread(0, UNREAD_STEP));
+        assert!(!may_add_unread(0, UNREAD_STEP + 1), "a step past 2^32");
+        assert!(may_add_unread(UNREAD_BOUND - 10, 10));
+        assert!(!may_add_unread(UNREAD_BOUND - 10, 11), "a bound past 2^52");
+        assert!(!may_add_unread(i64::MAX, 1), "a bound that would wrap");
     }
 }

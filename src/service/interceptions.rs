@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::db::interceptions::{Key, NewState};
 use crate::db::journal::Journal;
 use crate::db::reporting::DayChange;
+use crate::db::tallies::Range;
 use crate::db::{self, DbConn};
 use crate::domain::audit::{AuditItem, NewAudit, Writer};
 use crate::domain::country;
@@ -224,8 +225,9 @@ struct Decided {
 }
 
 /// Step 2: decides and stores in one transaction. The tally differences are first added without
-/// reading the cells; if one would leave its range, the transaction is rolled back and done
-/// again reading the cells first, so that only the items at fault are refused.
+/// reading the cells; if that cannot be shown to keep every cell in its range, the transaction
+/// is rolled back and done again reading the cells first, so that only the items at fault are
+/// refused.
 fn write(
     conn: &mut DbConn,
     checked_against: &Operation,
@@ -354,7 +356,11 @@ impl Run<'_> {
                 rolled_back = Some(refused);
                 return Err(Error::Conflict("an atomic push had a refused item".into()));
             }
-            let ids = store(conn, op, &decided, self.writer, at, self.answer_in_full, &mut clock)?;
+            let range = match mode {
+                Mode::Careful => Range::Checked,
+                Mode::Shared | Mode::Alone => Range::Unread,
+            };
+            let ids = self.store(conn, &decided, range, at, &mut clock)?;
             refused.extend(answers(op, decided, &ids, self.answer_in_full));
             Ok(refused)
         });
@@ -515,99 +521,101 @@ fn refuse_out_of_range(
     Ok(())
 }
 
-/// Stores what changed: the final state of each record (one feed entry each), the cell
-/// differences, who reported, and the journal. Returns the id of every record written if
-/// `want_ids` (a batch answers without them).
-fn store(
-    conn: &mut DbConn,
-    op: &str,
-    decided: &[Decided],
-    writer: &Writer,
-    at: DateTime<Utc>,
-    want_ids: bool,
-    clock: &mut PhaseClock,
-) -> Result<HashMap<Key, i64>> {
-    let changed: Vec<&Decided> = decided.iter().filter(|d| d.action.is_some()).collect();
-    if changed.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let txn = db::journal::begin(conn)?;
-    // The last state of each changed record, in key order: its feed index is its place here.
-    let mut last: BTreeMap<&Key, &Decided> = BTreeMap::new();
-    for d in &changed {
-        last.insert(&d.key, d);
-    }
-    let mut states: Vec<NewState> = last
-        .iter()
-        .zip(0..)
-        .map(|((key, d), feed_index)| NewState {
-            country: &key.0,
-            external_ref: &key.1,
-            state: &d.next,
-            read: d.read,
-            feed_index,
-        })
-        .collect();
-    let ids = db::interceptions::store(conn, op, txn, &writer.jti, &mut states, want_ids)?;
-    clock.lap(WritePhase::Store);
-    let mut cells = Cells::new();
-    for d in &changed {
-        for (key, delta) in &d.deltas {
-            let sum = cells.entry(key.clone()).or_insert(0);
-            *sum = sum
-                .checked_add(*delta)
-                .ok_or_else(|| Error::internal("cell differences overflow after the range check"))?;
+impl Run<'_> {
+    /// Stores what changed: the final state of each record (one feed entry each), the cell
+    /// differences, who reported, and the journal. Returns the id of every record written if the
+    /// write answers in full (a batch answers without them).
+    fn store(
+        &self,
+        conn: &mut DbConn,
+        decided: &[Decided],
+        range: Range,
+        at: DateTime<Utc>,
+        clock: &mut PhaseClock,
+    ) -> Result<HashMap<Key, i64>> {
+        let (op, writer, want_ids) = (self.checked_against.id.as_str(), self.writer, self.answer_in_full);
+        let changed: Vec<&Decided> = decided.iter().filter(|d| d.action.is_some()).collect();
+        if changed.is_empty() {
+            return Ok(HashMap::new());
         }
-    }
-    if !db::tallies::add(conn, op, &cells)? {
-        return Err(Error::internal(CellOutOfRange));
-    }
-    clock.lap(WritePhase::Cells);
-    let reporters: Vec<&str> = changed.iter().map(|d| d.key.0.as_str()).collect();
-    db::reporting::touch(conn, op, &reporters, writer, "interceptions", at)?;
-    let mut days: BTreeMap<(&str, NaiveDate), i64> = BTreeMap::new();
-    for d in &changed {
-        for (day, n) in &d.days {
-            *days.entry((d.key.0.as_str(), *day)).or_insert(0) += n;
+        let txn = db::journal::begin(conn)?;
+        // The last state of each changed record, in key order: its feed index is its place here.
+        let mut last: BTreeMap<&Key, &Decided> = BTreeMap::new();
+        for d in &changed {
+            last.insert(&d.key, d);
         }
+        let mut states: Vec<NewState> = last
+            .iter()
+            .zip(0..)
+            .map(|((key, d), feed_index)| NewState {
+                country: &key.0,
+                external_ref: &key.1,
+                state: &d.next,
+                read: d.read,
+                feed_index,
+            })
+            .collect();
+        let ids = db::interceptions::store(conn, op, txn, &writer.jti, &mut states, want_ids)?;
+        clock.lap(WritePhase::Store);
+        let mut cells = Cells::new();
+        for d in &changed {
+            for (key, delta) in &d.deltas {
+                let sum = cells.entry(key.clone()).or_insert(0);
+                *sum = sum
+                    .checked_add(*delta)
+                    .ok_or_else(|| Error::internal("cell differences overflow after the range check"))?;
+            }
+        }
+        if !db::tallies::add(conn, op, &cells, range)? {
+            return Err(Error::internal(CellOutOfRange));
+        }
+        clock.lap(WritePhase::Cells);
+        let reporters: Vec<&str> = changed.iter().map(|d| d.key.0.as_str()).collect();
+        db::reporting::touch(conn, op, &reporters, writer, "interceptions", at)?;
+        let mut days: BTreeMap<(&str, NaiveDate), i64> = BTreeMap::new();
+        for d in &changed {
+            for (day, n) in &d.days {
+                *days.entry((d.key.0.as_str(), *day)).or_insert(0) += n;
+            }
+        }
+        let days: Vec<DayChange> = days
+            .into_iter()
+            .map(|((country, day), records)| DayChange {
+                country: country.to_string(),
+                day,
+                records,
+                stated: 0,
+            })
+            .collect();
+        db::reporting::add_days(conn, op, &days, at)?;
+        let mut by_country: BTreeMap<&str, Vec<AuditItem>> = BTreeMap::new();
+        for d in &changed {
+            let items = by_country.entry(d.key.0.as_str()).or_default();
+            let action = d.action.ok_or_else(|| Error::internal("a change without an action"))?;
+            let hash = d.next.hash.clone();
+            items.push(AuditItem::new(
+                items.len(),
+                action,
+                format!("{}/{}", d.key.0, d.key.1),
+                d.next.version,
+                hash,
+            ));
+        }
+        let audit = by_country
+            .into_iter()
+            .map(|(country, items)| NewAudit::batch(writer, op, country, items))
+            .collect();
+        db::journal::commit(
+            conn,
+            Journal {
+                operation_id: op.to_string(),
+                txn,
+                feed_count: last.len() as i64,
+                audit,
+            },
+        )?;
+        Ok(ids)
     }
-    let days: Vec<DayChange> = days
-        .into_iter()
-        .map(|((country, day), records)| DayChange {
-            country: country.to_string(),
-            day,
-            records,
-            stated: 0,
-        })
-        .collect();
-    db::reporting::add_days(conn, op, &days, at)?;
-    let mut by_country: BTreeMap<&str, Vec<AuditItem>> = BTreeMap::new();
-    for d in &changed {
-        let items = by_country.entry(d.key.0.as_str()).or_default();
-        let action = d.action.ok_or_else(|| Error::internal("a change without an action"))?;
-        let hash = d.next.hash.clone();
-        items.push(AuditItem::new(
-            items.len(),
-            action,
-            format!("{}/{}", d.key.0, d.key.1),
-            d.next.version,
-            hash,
-        ));
-    }
-    let audit = by_country
-        .into_iter()
-        .map(|(country, items)| NewAudit::batch(writer, op, country, items))
-        .collect();
-    db::journal::commit(
-        conn,
-        Journal {
-            operation_id: op.to_string(),
-            txn,
-            feed_count: last.len() as i64,
-            audit,
-        },
-    )?;
-    Ok(ids)
 }
 
 /// The answer of each decided item: what it did, and the record after it if asked.

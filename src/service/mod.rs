@@ -3,6 +3,7 @@
 //! with the journal (feed positions and audit entries). HTTP handlers, the demo and file imports
 //! all write through here; `db` never decides and never calls back up.
 
+pub mod folding;
 pub mod imports;
 pub mod interceptions;
 pub mod operations;

@@ -99,7 +99,7 @@ fn record(conn: &mut DbConn, txn: i64, before: Option<&Unit>, after: &Unit, writ
             format!("would take the officers deployed by {} past {MAX_CELL}", after.country),
         ));
     }
-    if !db::tallies::add(conn, op, &deltas)? {
+    if !db::tallies::add(conn, op, &deltas, db::tallies::Range::Checked)? {
         return Err(Error::internal("the officers cell left its range after it was checked"));
     }
     let payload = serde_json::to_string(after).unwrap_or_default();

@@ -198,6 +198,25 @@ impl TestApp {
             .expect(what);
     }
 
+    /// Folds the tally delta log into the cells until nothing is pending (PostgreSQL; nothing on
+    /// SQLite), waiting for a fold of the app's own folder if one is running.
+    pub fn fold(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            self.db
+                .with_conn(opcoord::db::tally_log::fold_all)
+                .expect("fold the tally log");
+            if self.db.with_conn(opcoord::db::tally_log::pending).expect("pending") == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the tally log was not folded within 10 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// Signs a token with the app's key: `scope` space-separated, countries and ops as in the claims.
     pub fn token(&self, scope: &str, countries: &[&str], ops: &[&str]) -> String {
         let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -395,7 +395,18 @@ db_test!(
         let seed: Vec<Value> = keys.iter().map(|(c, r)| departure(c, r, 5)).collect();
         app.post(&batch, json!({"items": seed})).await.expect(200);
         // Four writers at once, each changing all thirty records (figures of its own, so every
-        // change is an update) and creating records of its own, countries mixed in each batch.
+        // change is an update) and creating records of its own, countries mixed in each batch;
+        // the tally log is folded all the while (PostgreSQL).
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let folder = {
+            let (db, stop) = (app.db.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    db.with_conn(opcoord::db::tally_log::fold_all).expect("fold while writing");
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+            })
+        };
         const WRITERS: i64 = 4;
         let pushes = (0..WRITERS).map(|w| {
             let mut items: Vec<Value> = keys.iter().map(|(c, r)| departure(c, r, 10 + w)).collect();
@@ -407,6 +418,8 @@ db_test!(
             assert_eq!(reply.body["summary"]["updated"], 30, "{}", reply.body);
             assert_eq!(reply.body["summary"]["created"], 3, "{}", reply.body);
         }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        folder.join().expect("the folding thread");
         // Every update applied once, in some order: version 1 + 4 for each shared record.
         for (c, r) in &keys {
             let record = app.get(&url(c, r)).await.expect(200);
@@ -418,6 +431,9 @@ db_test!(
         assert_eq!(numbers, (1..=1 + WRITERS).collect::<Vec<_>>());
         let differences = app.db.with_conn(|conn| opcoord::db::tallies::verify(conn, OP)).expect("verify");
         assert!(differences.is_empty(), "the tallies differ from a recount: {differences:?}");
+        app.fold();
+        let differences = app.db.with_conn(|conn| opcoord::db::tallies::verify(conn, OP)).expect("verify");
+        assert!(differences.is_empty(), "the folded cells differ from a recount: {differences:?}");
         let chain = app.db.with_conn(opcoord::db::audit::verify).expect("verify");
         assert!(chain.is_ok(), "{chain:?}");
         let feed = changes(&app, 0).await;

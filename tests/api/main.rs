@@ -32,6 +32,7 @@ mod reporting;
 mod revocation;
 mod server;
 mod tallies;
+mod tally_log;
 mod tally_range;
 mod tokens;
 mod transactions;

@@ -110,7 +110,9 @@ db_test!(
         assert_eq!(report["totals"][0]["value"], sum);
         assert!(report["as_of_seq"].as_i64().expect("seq") > 0);
 
-        // Tampering with a cell is caught, by the library and by the CLI.
+        // Tampering with a cell is caught, by the library and by the CLI (the cells folded first,
+        // so that the row exists on PostgreSQL).
+        app.fold();
         let sql = format!("UPDATE tally_cells SET value = value + 1 WHERE operation_id = '{OP}' AND country = 'SN' AND metric = 'interceptions' AND dimension = ''");
         app.execute_sql(&sql, "tamper");
         let differences = verify(&app);

@@ -56,6 +56,7 @@ db_test!(
         let app = TestApp::start(db).await;
         app.operation(OP).await;
         app.post(&format!("/v1/operations/{OP}/interceptions/batch"), json!({"items": [cash("C-1", 5.0)]})).await.expect(200);
+        app.fold();
         app.execute_sql("UPDATE tally_cells SET value = value + 1 WHERE metric = 'arrests' AND dimension = ''", "tamper");
         app.execute_sql("UPDATE tally_cells SET value = -4 WHERE metric = 'interceptions' AND dimension = ''", "tamper");
         let mut found: Vec<(String, opcoord::db::tallies::CellProblem)> = app

@@ -1,0 +1,31 @@
+-- Tally differences waiting to be folded into tally_cells. A write appends one row holding the
+-- summed differences of its cells (parallel arrays: the i-th cell is country[i], metric[i],
+-- dimension[i], bucket[i] and its difference value[i]); a folder adds the pending rows to the
+-- cells about once a second and deletes them in the same transaction. Readers add the pending
+-- rows to the cells they read, in one statement, so they see every committed write. Writers of
+-- the same countries therefore no longer update (and lock) the same cell rows.
+CREATE TABLE tally_deltas (
+    id            BIGSERIAL PRIMARY KEY,
+    operation_id  TEXT NOT NULL,
+    country       TEXT[] NOT NULL,
+    metric        TEXT[] NOT NULL,
+    dimension     TEXT[] NOT NULL,
+    bucket        TEXT[] NOT NULL,
+    value         BIGINT[] NOT NULL,
+    -- Per country of the row, the largest difference it adds to one cell (0 if none is
+    -- positive): what the range bound of docs/TALLIES.md sums.
+    peak_country  TEXT[] NOT NULL,
+    peak          BIGINT[] NOT NULL
+);
+CREATE INDEX tally_deltas_operation ON tally_deltas (operation_id);
+
+-- Per operation and country, a value no cell of the country exceeded when it was last folded
+-- (it only grows). With the peaks of the pending rows it bounds every cell without reading them.
+CREATE TABLE tally_peaks (
+    operation_id  TEXT NOT NULL,
+    country       TEXT COLLATE "C" NOT NULL,
+    peak          BIGINT NOT NULL,
+    PRIMARY KEY (operation_id, country)
+);
+INSERT INTO tally_peaks (operation_id, country, peak)
+SELECT operation_id, country, GREATEST(max(value), 0) FROM tally_cells GROUP BY operation_id, country;

@@ -1,0 +1,47 @@
+//! The folder of the tally delta log (PostgreSQL): one thread per instance folds the pending
+//! differences into the cells every `tally_fold_ms` (see [`crate::db::tally_log`]). Instances
+//! sharing a database take turns: a fold that finds another one running skips its turn. Readers
+//! add what is pending, so how late a fold runs changes how much they add, never what they see.
+
+use std::sync::Weak;
+use std::time::{Duration, Instant};
+
+use crate::db::{tally_log, Database};
+use crate::observe::METRICS;
+
+/// Starts the folding thread; it ends by itself once `alive` can no longer be upgraded (the
+/// instance's state is gone).
+pub fn spawn<T: Send + Sync + 'static>(db: Database, every: Duration, alive: Weak<T>) {
+    let started = std::thread::Builder::new()
+        .name("opcoord-tally-folder".into())
+        .spawn(move || run(&db, every, &alive));
+    if let Err(e) = started {
+        log::error!("cannot start the tally folder ({e}); tallies stay exact but reads slow down as the log grows");
+    }
+}
+
+fn run<T>(db: &Database, every: Duration, alive: &Weak<T>) {
+    let mut last_error: Option<String> = None;
+    while alive.strong_count() > 0 {
+        std::thread::sleep(every);
+        let began = Instant::now();
+        match db.with_conn(tally_log::fold_all) {
+            Ok(folded) => {
+                if folded.rows > 0 {
+                    METRICS.tally_folded(folded.rows, folded.cells, began.elapsed().as_secs_f64());
+                }
+                if last_error.take().is_some() {
+                    log::info!("tally folder: folding again");
+                }
+            }
+            Err(error) => {
+                // Said once per kind of failure, not every second.
+                let said = error.to_string();
+                if last_error.as_deref() != Some(said.as_str()) {
+                    log::warn!("tally folder: {said}; the differences stay pending and are read with the cells");
+                    last_error = Some(said);
+                }
+            }
+        }
+    }
+}
