@@ -61,7 +61,9 @@ pub enum WritePhase {
     Store,
     /// Adding the tally differences (and, on the careful path, reading the cells first).
     Cells,
-    /// Who reported, the feed positions and the audit entries, and the commit.
+    /// Who reported, and the days reported (the reporting board's rows).
+    Report,
+    /// The feed positions and the audit entries, and the commit.
     Tail,
 }
 
@@ -123,7 +125,7 @@ impl Metrics {
         let phases = HistogramVec::new(
             HistogramOpts::new(
                 "opcoord_write_phase_seconds",
-                "Time of each phase of a write of interceptions (check, lock, load, decide, store, cells, tail)",
+                "Time of each phase of a write of interceptions (check, lock, load, decide, store, cells, report, tail)",
             )
             .buckets(vec![
                 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,

@@ -571,7 +571,6 @@ impl Run<'_> {
         }
         clock.lap(WritePhase::Cells);
         let reporters: Vec<&str> = changed.iter().map(|d| d.key.0.as_str()).collect();
-        db::reporting::touch(conn, op, &reporters, writer, "interceptions", at)?;
         let mut days: BTreeMap<(&str, NaiveDate), i64> = BTreeMap::new();
         for d in &changed {
             for (day, n) in &d.days {
@@ -587,7 +586,6 @@ impl Run<'_> {
                 stated: 0,
             })
             .collect();
-        db::reporting::add_days(conn, op, &days, at)?;
         let mut by_country: BTreeMap<&str, Vec<AuditItem>> = BTreeMap::new();
         for d in &changed {
             let items = by_country.entry(d.key.0.as_str()).or_default();
@@ -614,6 +612,12 @@ impl Run<'_> {
                 audit,
             },
         )?;
+        clock.lap(WritePhase::Tail);
+        // Under the journal's lock, held to commit: the rows every writer of a country shares
+        // are updated by one writer at a time, so none waits for another on them.
+        db::reporting::touch(conn, op, &reporters, writer, "interceptions", at)?;
+        db::reporting::add_days(conn, op, &days, at)?;
+        clock.lap(WritePhase::Report);
         Ok(ids)
     }
 }

@@ -18,6 +18,15 @@ CREATE TABLE tally_deltas (
     peak          BIGINT[] NOT NULL
 );
 CREATE INDEX tally_deltas_operation ON tally_deltas (operation_id);
+-- A row is written once and read once or twice before the fold deletes it: its arrays are kept
+-- out of line uncompressed (compressing them cost more than the bytes it saved, measured in
+-- docs/BENCHMARKS.md).
+ALTER TABLE tally_deltas
+    ALTER COLUMN country SET STORAGE EXTERNAL,
+    ALTER COLUMN metric SET STORAGE EXTERNAL,
+    ALTER COLUMN dimension SET STORAGE EXTERNAL,
+    ALTER COLUMN bucket SET STORAGE EXTERNAL,
+    ALTER COLUMN value SET STORAGE EXTERNAL;
 
 -- Per operation and country, a value no cell of the country exceeded when it was last folded
 -- (it only grows). With the peaks of the pending rows it bounds every cell without reading them.
