@@ -112,13 +112,15 @@ pub fn load_current(conn: &mut DbConn, operation_id: &str, keys: &[Key]) -> Resu
                 let countries: Vec<&str> = chunk.iter().map(|k| k.0.as_str()).collect();
                 let refs: Vec<&str> = chunk.iter().map(|k| k.1.as_str()).collect();
                 let rows: Vec<StateRow> = diesel::sql_query(
-                    // LATERAL: one probe of the unique index per key, whatever the planner
-                    // thinks of the table's size.
+                    // One probe of the unique index per key, whatever the planner thinks of the
+                    // table's size: `LIMIT 1` keeps the LATERAL subquery from being flattened
+                    // into a join, which with stale statistics (a young table) became a hash
+                    // join over every record of the operation, for each batch.
                     "SELECT i.id, i.country, i.external_ref, i.content_hash, i.version, i.deleted, \
                             i.reported_by_sub, i.created_at, i.updated_at \
                      FROM unnest($2::text[], $3::text[]) AS k(country, external_ref) \
                      CROSS JOIN LATERAL (SELECT * FROM interceptions x WHERE x.operation_id = $1 \
-                          AND x.country = k.country AND x.external_ref = k.external_ref) AS i",
+                          AND x.country = k.country AND x.external_ref = k.external_ref LIMIT 1) AS i",
                 )
                 .bind::<Text, _>(operation_id)
                 .bind::<Array<Text>, _>(countries)
@@ -428,20 +430,24 @@ fn replace_unnest(
         ""
     };
     // The versions replaced are kept whole first (the statement's snapshot: as read; if one has
-    // changed since, the update falls short and the transaction is rolled back with them).
+    // changed since, the update falls short and the transaction is rolled back with them). The
+    // rows are found by id alone: the ids were read under this operation's keys in this
+    // transaction, and a condition on `operation_id` let the planner, with the statistics of a
+    // young table, scan every record of the operation for each batch instead of probing the
+    // primary key.
     let sql = format!(
         "WITH kept AS (INSERT INTO interception_versions (interception_id, version, body, content_hash, \
              deleted, reported_by_sub, updated_at) \
          SELECT o.id, o.version, o.body, o.content_hash, o.deleted, o.reported_by_sub, o.updated_at \
          FROM unnest($16::bigint[], $17::bigint[]) AS r(id, version) \
-         JOIN interceptions o ON o.id = r.id AND o.version = r.version AND o.operation_id = $1 \
+         JOIN interceptions o ON o.id = r.id AND o.version = r.version \
          ON CONFLICT DO NOTHING) \
          UPDATE interceptions AS i SET kind = t.kind, occurred_at = t.occurred_at, body = t.body, \
              content_hash = t.content_hash, version = t.version, deleted = t.deleted, \
              reported_by_sub = t.sub, reported_by_jti = $2, updated_at = t.updated_at, feed_txn = $3, \
              feed_index = t.feed_index \
          FROM unnest({ARRAYS}, $16::bigint[], $17::bigint[]) AS t({NAMES}, read_id, read_version) \
-         WHERE i.id = t.read_id AND i.version = t.read_version AND i.operation_id = $1{returning}"
+         WHERE i.id = t.read_id AND i.version = t.read_version{returning}"
     );
     let stored: Vec<&StoredRow> = rows.iter().map(|(row, _)| *row).collect();
     let read_ids: Vec<i64> = rows.iter().map(|(_, (id, _))| *id).collect();
