@@ -21,8 +21,10 @@ use crate::domain::totals::Cell;
 use crate::error::{Error, Result};
 use crate::on_backend;
 
-/// The stored values of these cells of an operation (a cell not stored is 0 and left out).
-/// Each cell is one probe of the primary key.
+/// The stored values of these cells of an operation, with their pending differences (a cell
+/// not stored is 0 and left out). Each stored cell is one probe of the primary key (`LIMIT 1`
+/// keeps the planner from joining every cell of the operation instead, as it would with the
+/// statistics of a young table).
 pub fn values(conn: &mut DbConn, operation_id: &str, keys: &[&CellKey]) -> Result<HashMap<CellKey, i64>> {
     let mut rows: Vec<ValueRow> = Vec::with_capacity(keys.len());
     match conn {
@@ -34,8 +36,9 @@ pub fn values(conn: &mut DbConn, operation_id: &str, keys: &[&CellKey]) -> Resul
                         "WITH k AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) \
                                     AS k(metric, dimension, country, bucket)) \
                          SELECT t.country, t.metric, t.dimension, t.bucket, t.value \
-                         FROM k JOIN tally_cells t ON t.operation_id = $1 AND t.metric = k.metric \
-                              AND t.dimension = k.dimension AND t.country = k.country AND t.bucket = k.bucket \
+                         FROM k CROSS JOIN LATERAL (SELECT * FROM tally_cells c WHERE c.operation_id = $1 \
+                              AND c.metric = k.metric AND c.dimension = k.dimension AND c.country = k.country \
+                              AND c.bucket = k.bucket LIMIT 1) AS t \
                          UNION ALL \
                          SELECT p.country, p.metric, p.dimension, p.bucket, p.value FROM ({PENDING}) AS p \
                          JOIN k ON p.metric = k.metric AND p.dimension = k.dimension \
