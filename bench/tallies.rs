@@ -8,7 +8,8 @@
 //!
 //! `BENCH_DATABASE_URL=postgres://.. cargo bench --bench tallies`; knobs: `BENCH_SIZES`
 //! (10000,100000,1000000), `BENCH_REQUESTS` (300), `BENCH_SQL_RUNS` (20), `BENCH_CLIENTS` (8),
-//! `BENCH_SECONDS` (5), `BENCH_RPS_ROUNDS` (3), `BENCH_LOAD_THREADS` (2). See docs/BENCHMARKS.md.
+//! `BENCH_SECONDS` (5), `BENCH_RPS_ROUNDS` (3), `BENCH_LOAD_THREADS` (2), `BENCH_PENDING` (20000:
+//! items left in the tally log for the last read measured, 0: none). See docs/BENCHMARKS.md.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 #[path = "common.rs"]
@@ -28,7 +29,7 @@ use opcoord::auth::claims::{Access, Scope};
 use opcoord::auth::Auth;
 use opcoord::config::Settings;
 use opcoord::db::schema::interceptions::dsl as t;
-use opcoord::db::{migrate, Database, DbConn};
+use opcoord::db::{migrate, tally_log, Database, DbConn};
 use opcoord::AppState;
 use serde_json::{json, Value};
 
@@ -214,6 +215,12 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
     };
     // Two servers on the same database: one as configured (answers cached for
     // `tally_cache_ms`), one with the cache off, so the latency is that of the database path.
+    // Their folders of the tally log wait a minute: the harness folds when it means to, so
+    // what each measurement reads (cells only, or cells and a log) is known.
+    let settings = Settings {
+        tally_fold_ms: 60_000,
+        ..settings
+    };
     let cached = Served::start(
         AppState::new(db.clone(), settings.clone(), auth.clone()),
         settings.workers,
@@ -242,6 +249,8 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
             (size - loaded) as f64 / load_secs
         );
         loaded = size;
+        let (rows, took) = fold(&db);
+        println!("  folded {rows} rows of the tally log in {:.2} s", took.as_secs_f64());
         let count = db
             .with_conn(|conn| {
                 let query = t::interceptions.filter(t::operation_id.eq(OP)).count();
@@ -322,9 +331,47 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
             uncached_rps,
         });
     }
+    pending_reads(&db, addr, &token, loaded, threads, requests);
     cached.stop();
     uncached.stop();
     results
+}
+
+/// Folds the whole tally log; returns the rows folded and the time it took.
+fn fold(db: &Database) -> (i64, Duration) {
+    let began = Instant::now();
+    let mut rows = 0;
+    loop {
+        rows += db.with_conn(tally_log::fold_all).expect("fold").rows;
+        if db.with_conn(tally_log::pending).expect("pending") == 0 {
+            return (rows, began.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The latency of the same read while the tally log holds `BENCH_PENDING` (20,000: about one
+/// second of ingest) more items not yet folded, then after folding them. The items are the
+/// next ones of the operation, pushed through the write use case in chunks as the load does.
+fn pending_reads(db: &Database, addr: SocketAddr, token: &str, loaded: usize, threads: usize, requests: usize) {
+    let extra = env_or("BENCH_PENDING", 20_000);
+    if extra == 0 {
+        return;
+    }
+    load(db, OP, loaded, loaded + extra, threads, &item);
+    let rows = db.with_conn(tally_log::pending).expect("pending");
+    let with_log = summary(&latencies(addr, token, TALLIES, 30, requests));
+    let (folded_rows, took) = fold(db);
+    let folded = summary(&latencies(addr, token, TALLIES, 30, requests));
+    println!(
+        "pending: {extra} more items, {rows} rows in the tally log: API median {:.3} ms, p99 {:.3} ms; \
+         folded ({folded_rows} rows, {:.2} s): median {:.3} ms, p99 {:.3} ms",
+        with_log.0,
+        with_log.1,
+        took.as_secs_f64(),
+        folded.0,
+        folded.1
+    );
 }
 
 fn main() {

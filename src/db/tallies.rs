@@ -40,9 +40,10 @@ pub fn values(conn: &mut DbConn, operation_id: &str, keys: &[&CellKey]) -> Resul
                               AND c.metric = k.metric AND c.dimension = k.dimension AND c.country = k.country \
                               AND c.bucket = k.bucket LIMIT 1) AS t \
                          UNION ALL \
-                         SELECT p.country, p.metric, p.dimension, p.bucket, p.value FROM ({PENDING}) AS p \
+                         SELECT p.country, p.metric, p.dimension, p.bucket, p.value FROM ({pending}) AS p \
                          JOIN k ON p.metric = k.metric AND p.dimension = k.dimension \
-                              AND p.country = k.country AND p.bucket = k.bucket"
+                              AND p.country = k.country AND p.bucket = k.bucket",
+                        pending = pending("d.dimension = ANY($3)")
                     ))
                     .bind::<Text, _>(operation_id)
                     .bind::<Array<Text>, _>(column(|k| k.1))
@@ -93,14 +94,20 @@ pub fn values(conn: &mut DbConn, operation_id: &str, keys: &[&CellKey]) -> Resul
     Ok(values)
 }
 
-/// The differences pending in the delta log of operation `$1`, summed per cell (PostgreSQL):
-/// columns `country, metric, dimension, bucket, value`, compared bytewise as the cells are.
-const PENDING: &str = "SELECT u.country COLLATE \"C\" AS country, u.metric COLLATE \"C\" AS metric, \
-            u.dimension COLLATE \"C\" AS dimension, u.bucket COLLATE \"C\" AS bucket, \
-            sum(u.value)::bigint AS value \
-     FROM tally_deltas d CROSS JOIN LATERAL \
-          unnest(d.country, d.metric, d.dimension, d.bucket, d.value) AS u(country, metric, dimension, bucket, value) \
-     WHERE d.operation_id = $1 GROUP BY 1, 2, 3, 4";
+/// The differences pending in the delta log of operation `$1` whose rows pass `rows` (a
+/// condition on `d.dimension`, or `true`), summed per cell (PostgreSQL): columns `country,
+/// metric, dimension, bucket, value`, compared bytewise as the cells are. Only the arrays of the
+/// rows kept are unnested.
+fn pending(rows: &str) -> String {
+    format!(
+        "SELECT u.country COLLATE \"C\" AS country, u.metric COLLATE \"C\" AS metric, \
+                d.dimension COLLATE \"C\" AS dimension, u.bucket COLLATE \"C\" AS bucket, \
+                sum(u.value)::bigint AS value \
+         FROM tally_deltas d CROSS JOIN LATERAL \
+              unnest(d.country, d.metric, d.bucket, d.value) AS u(country, metric, bucket, value) \
+         WHERE d.operation_id = $1 AND {rows} GROUP BY 1, 2, 3, 4"
+    )
+}
 
 /// The cells of some rows, those of the same cell (a stored cell and its pending differences)
 /// summed into one.
@@ -203,7 +210,8 @@ pub fn read(
             let filter = "metric = ANY($2) AND dimension = ANY($3) AND ($4::text[] IS NULL OR country = ANY($4))";
             let rows = diesel::sql_query(format!(
                 "SELECT country, metric, dimension, bucket, value FROM tally_cells WHERE operation_id = $1 AND {filter} \
-                 UNION ALL SELECT * FROM ({PENDING}) AS p WHERE {filter}"
+                 UNION ALL SELECT * FROM ({pending}) AS p WHERE {filter}",
+                pending = pending("d.dimension = ANY($3)")
             ))
             .bind::<Text, _>(operation_id)
             .bind::<Array<Text>, _>(metrics)
@@ -232,7 +240,8 @@ pub fn all_cells(conn: &mut DbConn, operation_id: &str) -> Result<Vec<Cell>> {
         DbConn::Postgres(c) => {
             let rows = diesel::sql_query(format!(
                 "SELECT country, metric, dimension, bucket, value FROM tally_cells WHERE operation_id = $1 \
-                 UNION ALL {PENDING}"
+                 UNION ALL {pending}",
+                pending = pending("true")
             ))
             .bind::<Text, _>(operation_id)
             .load::<ValueRow>(c)?;

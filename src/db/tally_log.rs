@@ -1,8 +1,10 @@
-//! The tally delta log (PostgreSQL): writes append their summed cell differences as one row of
-//! `tally_deltas`, and a fold adds the pending rows to `tally_cells` and deletes them in one
+//! The tally delta log (PostgreSQL): writes append their summed cell differences to
+//! `tally_deltas` (a row per breakdown dimension), and a fold adds the pending rows to `tally_cells` and deletes them in one
 //! transaction. Two writes of the same countries thus never update, nor wait for, the same cell
 //! rows, and a cell row is updated once per fold instead of once per write. Readers add what is
 //! pending ([`super::tallies`]). See docs/TALLIES.md.
+
+use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text};
@@ -13,9 +15,9 @@ use crate::domain::tally::{self, CellKey};
 use crate::error::{Error, Result};
 
 /// Most delta rows one fold statement takes; a fold repeats until fewer are left.
-pub const FOLD_ROWS: i64 = 128;
+pub const FOLD_ROWS: i64 = 512;
 
-/// Appends non-zero differences, in key order, as one row. With [`Range::Unread`] it first reads
+/// Appends non-zero differences, in key order, one row per breakdown dimension. With [`Range::Unread`] it first reads
 /// a bound on the cells of each country it adds to (the country's peak at the last fold plus the
 /// peaks of the rows pending) and answers `false`, appending nothing, if
 /// [`tally::may_add_unread`] does not allow the addition.
@@ -46,21 +48,52 @@ pub fn append(conn: &mut DbConn, operation_id: &str, cells: &[(&CellKey, i64)], 
             return Ok(false);
         }
     }
-    let column = |f: fn(&CellKey) -> &str| cells.iter().map(|(k, _)| f(k)).collect::<Vec<&str>>();
-    diesel::sql_query(
-        "INSERT INTO tally_deltas (operation_id, country, metric, dimension, bucket, value, peak_country, peak) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind::<Text, _>(operation_id)
-    .bind::<Array<Text>, _>(column(|k| k.0.as_str()))
-    .bind::<Array<Text>, _>(column(|k| k.1))
-    .bind::<Array<Text>, _>(column(|k| k.2))
-    .bind::<Array<Text>, _>(column(|k| k.3.as_str()))
-    .bind::<Array<BigInt>, _>(cells.iter().map(|(_, v)| *v).collect::<Vec<i64>>())
-    .bind::<Array<Text>, _>(peaks.keys().copied().collect::<Vec<&str>>())
-    .bind::<Array<BigInt>, _>(peaks.values().copied().collect::<Vec<i64>>())
-    .execute(c)?;
+    // One row per dimension, so that a reader unnests only the dimensions it reads (the totals
+    // and at most one breakdown); the write's peaks go on its first row.
+    let mut parts: BTreeMap<&str, Part> = BTreeMap::new();
+    for ((country, metric, dimension, bucket), value) in cells {
+        let part = parts.entry(*dimension).or_default();
+        part.countries.push(country.as_str());
+        part.metrics.push(metric);
+        part.buckets.push(bucket.as_str());
+        part.values.push(*value);
+    }
+    let mut sql = String::from(
+        "INSERT INTO tally_deltas (operation_id, dimension, country, metric, bucket, value, peak_country, peak) VALUES ",
+    );
+    for i in 0..parts.len() {
+        let p = 2 + 7 * i;
+        let glue = if i == 0 { "" } else { ", " };
+        let params: Vec<String> = (p..p + 7).map(|n| format!("${n}")).collect();
+        sql.push_str(&format!("{glue}($1, {})", params.join(", ")));
+    }
+    let mut query = diesel::sql_query(sql).into_boxed().bind::<Text, _>(operation_id);
+    for (i, (dimension, part)) in parts.into_iter().enumerate() {
+        let (peak_countries, peak_values): (Vec<&str>, Vec<i64>) = if i == 0 {
+            peaks.iter().map(|(c, p)| (*c, *p)).unzip()
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        query = query
+            .bind::<Text, _>(dimension)
+            .bind::<Array<Text>, _>(part.countries)
+            .bind::<Array<Text>, _>(part.metrics)
+            .bind::<Array<Text>, _>(part.buckets)
+            .bind::<Array<BigInt>, _>(part.values)
+            .bind::<Array<Text>, _>(peak_countries)
+            .bind::<Array<BigInt>, _>(peak_values);
+    }
+    query.execute(c)?;
     Ok(true)
+}
+
+/// The cells of one dimension a write adds to, as parallel columns.
+#[derive(Default)]
+struct Part<'a> {
+    countries: Vec<&'a str>,
+    metrics: Vec<&'a str>,
+    buckets: Vec<&'a str>,
+    values: Vec<i64>,
 }
 
 /// A bound on the cells of one country.
@@ -105,11 +138,11 @@ pub fn fold(conn: &mut DbConn) -> Result<Folded> {
         let counts: Vec<Counts> = diesel::sql_query(
             "WITH gone AS ( \
                  DELETE FROM tally_deltas WHERE id IN (SELECT id FROM tally_deltas ORDER BY id LIMIT $1) \
-                 RETURNING operation_id, country, metric, dimension, bucket, value \
+                 RETURNING operation_id, dimension, country, metric, bucket, value \
              ), sums AS ( \
-                 SELECT g.operation_id, u.metric, u.dimension, u.country, u.bucket, sum(u.value)::bigint AS value \
+                 SELECT g.operation_id, u.metric, g.dimension, u.country, u.bucket, sum(u.value)::bigint AS value \
                  FROM gone g CROSS JOIN LATERAL \
-                      unnest(g.country, g.metric, g.dimension, g.bucket, g.value) AS u(country, metric, dimension, bucket, value) \
+                      unnest(g.country, g.metric, g.bucket, g.value) AS u(country, metric, bucket, value) \
                  GROUP BY 1, 2, 3, 4, 5 \
              ), folded AS ( \
                  INSERT INTO tally_cells (operation_id, country, metric, dimension, bucket, value) \

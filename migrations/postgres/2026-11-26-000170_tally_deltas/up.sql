@@ -1,30 +1,31 @@
--- Tally differences waiting to be folded into tally_cells. A write appends one row holding the
--- summed differences of its cells (parallel arrays: the i-th cell is country[i], metric[i],
--- dimension[i], bucket[i] and its difference value[i]); a folder adds the pending rows to the
--- cells about once a second and deletes them in the same transaction. Readers add the pending
--- rows to the cells they read, in one statement, so they see every committed write. Writers of
--- the same countries therefore no longer update (and lock) the same cell rows.
+-- Tally differences waiting to be folded into tally_cells. A write appends its summed
+-- differences as one row per breakdown dimension it touches ('' for the totals; parallel arrays:
+-- the i-th cell of the row is country[i], metric[i], bucket[i], and its difference value[i]); a
+-- folder adds the pending rows to the cells about once a second and deletes them in the same
+-- transaction. Readers add the pending rows of the dimensions they read to the cells, in one
+-- statement, so they see every committed write. Writers of the same countries therefore no longer update (and
+-- lock) the same cell rows.
 CREATE TABLE tally_deltas (
     id            BIGSERIAL PRIMARY KEY,
     operation_id  TEXT NOT NULL,
+    dimension     TEXT NOT NULL,
     country       TEXT[] NOT NULL,
     metric        TEXT[] NOT NULL,
-    dimension     TEXT[] NOT NULL,
     bucket        TEXT[] NOT NULL,
     value         BIGINT[] NOT NULL,
-    -- Per country of the row, the largest difference it adds to one cell (0 if none is
-    -- positive): what the range bound of docs/TALLIES.md sums.
+    -- On one row of each write (empty on the others): per country it adds to, the largest
+    -- difference it adds to one cell (0 if none is positive), what the range bound of
+    -- docs/TALLIES.md sums.
     peak_country  TEXT[] NOT NULL,
     peak          BIGINT[] NOT NULL
 );
 CREATE INDEX tally_deltas_operation ON tally_deltas (operation_id);
--- A row is written once and read once or twice before the fold deletes it: its arrays are kept
+-- A row is written once and read a few times before the fold deletes it: its arrays are kept
 -- out of line uncompressed (compressing them cost more than the bytes it saved, measured in
 -- docs/BENCHMARKS.md).
 ALTER TABLE tally_deltas
     ALTER COLUMN country SET STORAGE EXTERNAL,
     ALTER COLUMN metric SET STORAGE EXTERNAL,
-    ALTER COLUMN dimension SET STORAGE EXTERNAL,
     ALTER COLUMN bucket SET STORAGE EXTERNAL,
     ALTER COLUMN value SET STORAGE EXTERNAL;
 
