@@ -243,7 +243,8 @@ fn api_run(addr: SocketAddr, db: &Database, token: &str, op: &str, bodies: &[(us
     });
     let folding = Instant::now();
     loop {
-        db.with_conn(tally_log::fold_all).expect("fold the tally log");
+        db.with_conn(|c| tally_log::fold_all(c, tally_log::FOLD_CELLS))
+            .expect("fold the tally log");
         if db.with_conn(tally_log::pending).expect("pending differences") == 0 {
             break;
         }

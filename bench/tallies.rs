@@ -342,7 +342,10 @@ fn fold(db: &Database) -> (i64, Duration) {
     let began = Instant::now();
     let mut rows = 0;
     loop {
-        rows += db.with_conn(tally_log::fold_all).expect("fold").rows;
+        rows += db
+            .with_conn(|c| tally_log::fold_all(c, tally_log::FOLD_CELLS))
+            .expect("fold")
+            .rows;
         if db.with_conn(tally_log::pending).expect("pending") == 0 {
             return (rows, began.elapsed());
         }

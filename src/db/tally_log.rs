@@ -14,8 +14,13 @@ use super::DbConn;
 use crate::domain::tally::{self, CellKey};
 use crate::error::{Error, Result};
 
-/// Most delta rows one fold statement takes; a fold repeats until fewer are left.
+/// Most delta rows one fold takes.
 pub const FOLD_ROWS: i64 = 512;
+
+/// Most cells one fold takes (it always takes at least one row): a tenth of a second or so of
+/// database time on the machine of docs/BENCHMARKS.md, far below the 5 s a write statement may
+/// last. The folder halves it after a failure and doubles it back after each success.
+pub const FOLD_CELLS: i64 = 200_000;
 
 /// Appends non-zero differences, in key order, one row per breakdown dimension. With [`Range::Unread`] it first reads
 /// a bound on the cells of each country it adds to (the country's peak at the last fold plus the
@@ -25,11 +30,12 @@ pub fn append(conn: &mut DbConn, operation_id: &str, cells: &[(&CellKey, i64)], 
     let DbConn::Postgres(c) = conn else {
         return Err(Error::internal("the tally delta log is PostgreSQL's"));
     };
-    let peaks = tally::peaks(cells.iter().map(|(k, v)| (*k, *v)));
+    let peaks = tally::peaks(cells.iter().map(|(k, v)| (k.0.as_str(), *v)));
     if range == Range::Unread {
         let countries: Vec<&str> = peaks.keys().copied().collect();
         let bounds: Vec<Bound> = diesel::sql_query(
-            "SELECT c.country, COALESCE(p.peak, 0)::bigint + COALESCE(d.pending, 0)::bigint AS bound \
+            // Summed as numeric and capped, so that no number of pending peaks overflows.
+            "SELECT c.country, LEAST(COALESCE(p.peak, 0) + COALESCE(d.pending, 0), 9223372036854775807)::bigint AS bound \
              FROM unnest($2::text[]) AS c(country) \
              LEFT JOIN tally_peaks p ON p.operation_id = $1 AND p.country = c.country \
              LEFT JOIN (SELECT x.country, sum(x.peak) AS pending \
@@ -49,7 +55,8 @@ pub fn append(conn: &mut DbConn, operation_id: &str, cells: &[(&CellKey, i64)], 
         }
     }
     // One row per dimension, so that a reader unnests only the dimensions it reads (the totals
-    // and at most one breakdown); the write's peaks go on its first row.
+    // and at most one breakdown). Each row carries its own peaks: a fold may take some rows of a
+    // write and leave the others, and the bound must still count what is left.
     let mut parts: BTreeMap<&str, Part> = BTreeMap::new();
     for ((country, metric, dimension, bucket), value) in cells {
         let part = parts.entry(*dimension).or_default();
@@ -58,22 +65,22 @@ pub fn append(conn: &mut DbConn, operation_id: &str, cells: &[(&CellKey, i64)], 
         part.buckets.push(bucket.as_str());
         part.values.push(*value);
     }
+    const PER_ROW: usize = 8;
     let mut sql = String::from(
-        "INSERT INTO tally_deltas (operation_id, dimension, country, metric, bucket, value, peak_country, peak) VALUES ",
+        "INSERT INTO tally_deltas (operation_id, dimension, country, metric, bucket, value, peak_country, peak, cells) \
+         VALUES ",
     );
     for i in 0..parts.len() {
-        let p = 2 + 7 * i;
+        let first = 2 + PER_ROW * i;
         let glue = if i == 0 { "" } else { ", " };
-        let params: Vec<String> = (p..p + 7).map(|n| format!("${n}")).collect();
+        let params: Vec<String> = (first..first + PER_ROW).map(|n| format!("${n}")).collect();
         sql.push_str(&format!("{glue}($1, {})", params.join(", ")));
     }
     let mut query = diesel::sql_query(sql).into_boxed().bind::<Text, _>(operation_id);
-    for (i, (dimension, part)) in parts.into_iter().enumerate() {
-        let (peak_countries, peak_values): (Vec<&str>, Vec<i64>) = if i == 0 {
-            peaks.iter().map(|(c, p)| (*c, *p)).unzip()
-        } else {
-            (Vec::new(), Vec::new())
-        };
+    for (dimension, part) in parts {
+        let peaks = tally::peaks(part.countries.iter().zip(&part.values).map(|(c, v)| (*c, *v)));
+        let (peak_countries, peak_values): (Vec<&str>, Vec<i64>) = peaks.into_iter().unzip();
+        let count = i32::try_from(part.values.len()).map_err(Error::internal)?;
         query = query
             .bind::<Text, _>(dimension)
             .bind::<Array<Text>, _>(part.countries)
@@ -81,7 +88,8 @@ pub fn append(conn: &mut DbConn, operation_id: &str, cells: &[(&CellKey, i64)], 
             .bind::<Array<Text>, _>(part.buckets)
             .bind::<Array<BigInt>, _>(part.values)
             .bind::<Array<Text>, _>(peak_countries)
-            .bind::<Array<BigInt>, _>(peak_values);
+            .bind::<Array<BigInt>, _>(peak_values)
+            .bind::<diesel::sql_types::Integer, _>(count);
     }
     query.execute(c)?;
     Ok(true)
@@ -114,10 +122,13 @@ pub struct Folded {
     pub cells: i64,
 }
 
-/// Folds up to [`FOLD_ROWS`] pending rows (the oldest) into the cells, in its own transaction,
-/// and raises the peaks of the countries whose cells it wrote. Nothing on SQLite. If another
+/// Folds the oldest pending rows into the cells, in its own transaction: as many as fit in
+/// `budget` cells (at least one row, at most [`FOLD_ROWS`]), so that the work of one fold stays
+/// bounded however large the writes were. Then sets the peak of each country whose cells it
+/// wrote to the largest of those cells now (in the same transaction: the bound is exact as of
+/// each fold, and falls again once a huge figure is corrected). Nothing on SQLite. If another
 /// connection is folding, it does nothing (`Folded::default()`): the rows are that one's.
-pub fn fold(conn: &mut DbConn) -> Result<Folded> {
+pub fn fold(conn: &mut DbConn, budget: i64) -> Result<Folded> {
     if !matches!(conn, DbConn::Postgres(_)) {
         return Ok(Folded::default());
     }
@@ -135,9 +146,13 @@ pub fn fold(conn: &mut DbConn) -> Result<Folded> {
             return Ok(Folded::default());
         }
         // Cells go in primary-key order; only the fold writes them on PostgreSQL.
-        let counts: Vec<Counts> = diesel::sql_query(
-            "WITH gone AS ( \
-                 DELETE FROM tally_deltas WHERE id IN (SELECT id FROM tally_deltas ORDER BY id LIMIT $1) \
+        let done: Vec<Done> = diesel::sql_query(
+            "WITH taken AS ( \
+                 SELECT id FROM (SELECT id, cells, sum(cells) OVER (ORDER BY id) AS upto \
+                                 FROM (SELECT id, cells FROM tally_deltas ORDER BY id LIMIT $1) AS oldest) AS t \
+                 WHERE upto - cells < $2 \
+             ), gone AS ( \
+                 DELETE FROM tally_deltas WHERE id IN (SELECT id FROM taken) \
                  RETURNING operation_id, dimension, country, metric, bucket, value \
              ), sums AS ( \
                  SELECT g.operation_id, u.metric, g.dimension, u.country, u.bucket, sum(u.value)::bigint AS value \
@@ -150,33 +165,48 @@ pub fn fold(conn: &mut DbConn) -> Result<Folded> {
                  ORDER BY operation_id, metric COLLATE \"C\", dimension COLLATE \"C\", country COLLATE \"C\", bucket COLLATE \"C\" \
                  ON CONFLICT (operation_id, metric, dimension, country, bucket) \
                  DO UPDATE SET value = tally_cells.value + excluded.value \
-                 RETURNING operation_id, country, value \
-             ), peaks AS ( \
-                 INSERT INTO tally_peaks (operation_id, country, peak) \
-                 SELECT operation_id, country, GREATEST(max(value), 0) FROM folded GROUP BY 1, 2 \
-                 ON CONFLICT (operation_id, country) DO UPDATE SET peak = GREATEST(tally_peaks.peak, excluded.peak) \
-                 RETURNING 1 \
-             ) \
-             SELECT (SELECT count(*) FROM gone) AS rows, (SELECT count(*) FROM folded) AS cells",
+                 RETURNING operation_id, country \
+             ), touched AS (SELECT DISTINCT operation_id, country FROM folded) \
+             SELECT (SELECT count(*) FROM gone) AS rows, (SELECT count(*) FROM folded) AS cells, \
+                    ARRAY(SELECT operation_id FROM touched ORDER BY operation_id, country) AS operations, \
+                    ARRAY(SELECT country FROM touched ORDER BY operation_id, country) AS countries",
         )
         .bind::<BigInt, _>(FOLD_ROWS)
+        .bind::<BigInt, _>(budget.max(1))
         .load(c)?;
-        let counts = counts.first().map_or(Folded::default(), |c| Folded {
-            rows: c.rows,
-            cells: c.cells,
-        });
-        Ok(counts)
+        let Some(done) = done.into_iter().next() else {
+            return Ok(Folded::default());
+        };
+        if !done.countries.is_empty() {
+            // A second statement: the first one's writes are not visible within it.
+            diesel::sql_query(
+                "INSERT INTO tally_peaks (operation_id, country, peak) \
+                 SELECT c.operation_id, c.country, GREATEST(max(c.value), 0) FROM tally_cells c \
+                 WHERE c.operation_id = ANY($1) \
+                   AND (c.operation_id, c.country) IN (SELECT * FROM unnest($1::text[], $2::text[])) \
+                 GROUP BY 1, 2 \
+                 ON CONFLICT (operation_id, country) DO UPDATE SET peak = excluded.peak",
+            )
+            .bind::<Array<Text>, _>(&done.operations)
+            .bind::<Array<Text>, _>(&done.countries)
+            .execute(c)?;
+        }
+        Ok(Folded {
+            rows: done.rows,
+            cells: done.cells,
+        })
     })
 }
 
-/// Folds until nothing is pending (or another connection is folding); returns the sums.
-pub fn fold_all(conn: &mut DbConn) -> Result<Folded> {
+/// Folds with `budget` until nothing is pending (or another connection is folding); returns
+/// the sums.
+pub fn fold_all(conn: &mut DbConn, budget: i64) -> Result<Folded> {
     let mut total = Folded::default();
     loop {
-        let once = fold(conn)?;
+        let once = fold(conn, budget)?;
         total.rows += once.rows;
         total.cells += once.cells;
-        if once.rows < FOLD_ROWS {
+        if once.rows == 0 {
             return Ok(total);
         }
     }
@@ -206,9 +236,13 @@ struct Taken {
 }
 
 #[derive(QueryableByName)]
-struct Counts {
+struct Done {
     #[diesel(sql_type = BigInt)]
     rows: i64,
     #[diesel(sql_type = BigInt)]
     cells: i64,
+    #[diesel(sql_type = Array<Text>)]
+    operations: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    countries: Vec<String>,
 }

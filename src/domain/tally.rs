@@ -47,12 +47,12 @@ pub fn may_add_unread(bound: i64, peak: i64) -> bool {
     peak <= UNREAD_STEP && bound.checked_add(peak).is_some_and(|sum| sum <= UNREAD_BOUND)
 }
 
-/// Per country, the largest difference `cells` add to one of its cells (0 if none is positive),
-/// in country order.
-pub fn peaks<'a>(cells: impl IntoIterator<Item = (&'a CellKey, i64)>) -> BTreeMap<&'a str, i64> {
+/// Per country, the largest of the differences given as (country, difference), 0 if none is
+/// positive, in country order.
+pub fn peaks<'a>(cells: impl IntoIterator<Item = (&'a str, i64)>) -> BTreeMap<&'a str, i64> {
     let mut peaks: BTreeMap<&str, i64> = BTreeMap::new();
-    for ((country, ..), value) in cells {
-        let peak = peaks.entry(country.as_str()).or_insert(0);
+    for (country, value) in cells {
+        let peak = peaks.entry(country).or_insert(0);
         *peak = (*peak).max(value);
     }
     peaks
@@ -263,7 +263,7 @@ mod tests {
             12,
         );
         cells.insert(key("GM"), -3);
-        let peaks = peaks(cells.iter().map(|(k, v)| (k, *v)));
+        let peaks = peaks(cells.iter().map(|(k, v)| (k.0.as_str(), *v)));
         assert_eq!(peaks.into_iter().collect::<Vec<_>>(), vec![("GM", 0), ("SN", 12)]);
     }
 

@@ -22,24 +22,32 @@ pub fn spawn<T: Send + Sync + 'static>(db: Database, every: Duration, alive: Wea
 
 fn run<T>(db: &Database, every: Duration, alive: &Weak<T>) {
     let mut last_error: Option<String> = None;
+    // Halved after a failed fold (a statement timeout, say), doubled back after each success.
+    let mut budget = tally_log::FOLD_CELLS;
     while alive.strong_count() > 0 {
         std::thread::sleep(every);
-        let began = Instant::now();
-        match db.with_conn(tally_log::fold_all) {
-            Ok(folded) => {
-                if folded.rows > 0 {
+        loop {
+            let began = Instant::now();
+            match db.with_conn(|conn| tally_log::fold(conn, budget)) {
+                Ok(folded) => {
+                    budget = (budget * 2).min(tally_log::FOLD_CELLS);
+                    if last_error.take().is_some() {
+                        log::info!("tally folder: folding again");
+                    }
+                    if folded.rows == 0 {
+                        break;
+                    }
                     METRICS.tally_folded(folded.rows, folded.cells, began.elapsed().as_secs_f64());
                 }
-                if last_error.take().is_some() {
-                    log::info!("tally folder: folding again");
-                }
-            }
-            Err(error) => {
-                // Said once per kind of failure, not every second.
-                let said = error.to_string();
-                if last_error.as_deref() != Some(said.as_str()) {
-                    log::warn!("tally folder: {said}; the differences stay pending and are read with the cells");
-                    last_error = Some(said);
+                Err(error) => {
+                    budget = (budget / 2).max(1);
+                    // Said once per kind of failure, not every second.
+                    let said = error.to_string();
+                    if last_error.as_deref() != Some(said.as_str()) {
+                        log::warn!("tally folder: {said}; the differences stay pending and are read with the cells");
+                        last_error = Some(said);
+                    }
+                    break;
                 }
             }
         }

@@ -204,7 +204,7 @@ impl TestApp {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             self.db
-                .with_conn(opcoord::db::tally_log::fold_all)
+                .with_conn(|c| opcoord::db::tally_log::fold_all(c, opcoord::db::tally_log::FOLD_CELLS))
                 .expect("fold the tally log");
             if self.db.with_conn(opcoord::db::tally_log::pending).expect("pending") == 0 {
                 return;

@@ -13,11 +13,12 @@ CREATE TABLE tally_deltas (
     metric        TEXT[] NOT NULL,
     bucket        TEXT[] NOT NULL,
     value         BIGINT[] NOT NULL,
-    -- On one row of each write (empty on the others): per country it adds to, the largest
-    -- difference it adds to one cell (0 if none is positive), what the range bound of
-    -- docs/TALLIES.md sums.
+    -- Per country of the row, the largest difference the row adds to one cell (0 if none is
+    -- positive): what the range bound of docs/TALLIES.md sums.
     peak_country  TEXT[] NOT NULL,
-    peak          BIGINT[] NOT NULL
+    peak          BIGINT[] NOT NULL,
+    -- How many cells the row holds, so that a fold can take a bounded amount of work.
+    cells         INTEGER NOT NULL
 );
 CREATE INDEX tally_deltas_operation ON tally_deltas (operation_id);
 -- A row is written once and read a few times before the fold deletes it: its arrays are kept
@@ -29,8 +30,8 @@ ALTER TABLE tally_deltas
     ALTER COLUMN bucket SET STORAGE EXTERNAL,
     ALTER COLUMN value SET STORAGE EXTERNAL;
 
--- Per operation and country, a value no cell of the country exceeded when it was last folded
--- (it only grows). With the peaks of the pending rows it bounds every cell without reading them.
+-- Per operation and country, the largest value of the country's cells when they were last
+-- folded. With the peaks of the pending rows it bounds every cell without reading them.
 CREATE TABLE tally_peaks (
     operation_id  TEXT NOT NULL,
     country       TEXT COLLATE "C" NOT NULL,
