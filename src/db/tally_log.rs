@@ -14,12 +14,16 @@ use super::DbConn;
 use crate::domain::tally::{self, CellKey};
 use crate::error::{Error, Result};
 
-/// Most delta rows one fold takes.
+/// A country's peak from which each fold that writes its cells recounts the peak from them all.
+pub const RECOUNT_PEAK: i64 = 1 << 40;
+
+/// How many of the oldest rows a fold looks at to choose the writes it takes.
 pub const FOLD_ROWS: i64 = 512;
 
-/// Most cells one fold takes (it always takes at least one row): a tenth of a second or so of
-/// database time on the machine of docs/BENCHMARKS.md, far below the 5 s a write statement may
-/// last. The folder halves it after a failure and doubles it back after each success.
+/// Most cells one fold takes (it always takes at least one write), a bound on its work well
+/// within the 5 s a write statement may last (20,000 mixed items, about 100,000 cells, folded
+/// in 0.11 s in docs/BENCHMARKS.md). The folder halves it after a failure and doubles it back
+/// after each success.
 pub const FOLD_CELLS: i64 = 200_000;
 
 /// Appends non-zero differences, in key order, one row per breakdown dimension. With [`Range::Unread`] it first reads
@@ -55,8 +59,8 @@ pub fn append(conn: &mut DbConn, operation_id: &str, cells: &[(&CellKey, i64)], 
         }
     }
     // One row per dimension, so that a reader unnests only the dimensions it reads (the totals
-    // and at most one breakdown). Each row carries its own peaks: a fold may take some rows of a
-    // write and leave the others, and the bound must still count what is left.
+    // and at most one breakdown). The write's peaks go on its first row; the rows share the
+    // transaction's id, and a fold takes all of them or none.
     let mut parts: BTreeMap<&str, Part> = BTreeMap::new();
     for ((country, metric, dimension, bucket), value) in cells {
         let part = parts.entry(*dimension).or_default();
@@ -67,19 +71,22 @@ pub fn append(conn: &mut DbConn, operation_id: &str, cells: &[(&CellKey, i64)], 
     }
     const PER_ROW: usize = 8;
     let mut sql = String::from(
-        "INSERT INTO tally_deltas (operation_id, dimension, country, metric, bucket, value, peak_country, peak, cells) \
-         VALUES ",
+        "INSERT INTO tally_deltas (operation_id, dimension, country, metric, bucket, value, peak_country, peak, cells, \
+         xact) VALUES ",
     );
     for i in 0..parts.len() {
         let first = 2 + PER_ROW * i;
         let glue = if i == 0 { "" } else { ", " };
         let params: Vec<String> = (first..first + PER_ROW).map(|n| format!("${n}")).collect();
-        sql.push_str(&format!("{glue}($1, {})", params.join(", ")));
+        sql.push_str(&format!("{glue}($1, {}, txid_current())", params.join(", ")));
     }
     let mut query = diesel::sql_query(sql).into_boxed().bind::<Text, _>(operation_id);
-    for (dimension, part) in parts {
-        let peaks = tally::peaks(part.countries.iter().zip(&part.values).map(|(c, v)| (*c, *v)));
-        let (peak_countries, peak_values): (Vec<&str>, Vec<i64>) = peaks.into_iter().unzip();
+    for (i, (dimension, part)) in parts.into_iter().enumerate() {
+        let (peak_countries, peak_values): (Vec<&str>, Vec<i64>) = if i == 0 {
+            peaks.iter().map(|(c, p)| (*c, *p)).unzip()
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let count = i32::try_from(part.values.len()).map_err(Error::internal)?;
         query = query
             .bind::<Text, _>(dimension)
@@ -122,11 +129,15 @@ pub struct Folded {
     pub cells: i64,
 }
 
-/// Folds the oldest pending rows into the cells, in its own transaction: as many as fit in
-/// `budget` cells (at least one row, at most [`FOLD_ROWS`]), so that the work of one fold stays
-/// bounded however large the writes were. Then sets the peak of each country whose cells it
-/// wrote to the largest of those cells now (in the same transaction: the bound is exact as of
-/// each fold, and falls again once a huge figure is corrected). Nothing on SQLite. If another
+/// Folds the oldest pending writes into the cells, in its own transaction, all the rows of each:
+/// as many as fit in `budget` cells (at least one write; the writes among the oldest
+/// [`FOLD_ROWS`] rows), so that the work of one fold stays bounded however much was written.
+/// A write is never split between folds, so its peaks, on its first row, stay pending as long
+/// as any of its differences does. Raises the peak of each country whose cells it wrote
+/// to the largest of them; a peak at or past [`RECOUNT_PEAK`] is set again from all the
+/// country's cells, in the same transaction, so that it falls once a huge figure is corrected
+/// (below it, a peak that only grows costs nothing: the bound is far from the range). Nothing
+/// on SQLite. If another
 /// connection is folding, it does nothing (`Folded::default()`): the rows are that one's.
 pub fn fold(conn: &mut DbConn, budget: i64) -> Result<Folded> {
     if !matches!(conn, DbConn::Postgres(_)) {
@@ -147,12 +158,14 @@ pub fn fold(conn: &mut DbConn, budget: i64) -> Result<Folded> {
         }
         // Cells go in primary-key order; only the fold writes them on PostgreSQL.
         let done: Vec<Done> = diesel::sql_query(
-            "WITH taken AS ( \
-                 SELECT id FROM (SELECT id, cells, sum(cells) OVER (ORDER BY id) AS upto \
-                                 FROM (SELECT id, cells FROM tally_deltas ORDER BY id LIMIT $1) AS oldest) AS t \
+            "WITH writes AS ( \
+                 SELECT xact, min(id) AS first, sum(cells) AS cells \
+                 FROM (SELECT id, xact, cells FROM tally_deltas ORDER BY id LIMIT $1) AS oldest GROUP BY xact \
+             ), taken AS ( \
+                 SELECT xact FROM (SELECT xact, cells, sum(cells) OVER (ORDER BY first) AS upto FROM writes) AS w \
                  WHERE upto - cells < $2 \
              ), gone AS ( \
-                 DELETE FROM tally_deltas WHERE id IN (SELECT id FROM taken) \
+                 DELETE FROM tally_deltas WHERE xact IN (SELECT xact FROM taken) \
                  RETURNING operation_id, dimension, country, metric, bucket, value \
              ), sums AS ( \
                  SELECT g.operation_id, u.metric, g.dimension, u.country, u.bucket, sum(u.value)::bigint AS value \
@@ -165,20 +178,28 @@ pub fn fold(conn: &mut DbConn, budget: i64) -> Result<Folded> {
                  ORDER BY operation_id, metric COLLATE \"C\", dimension COLLATE \"C\", country COLLATE \"C\", bucket COLLATE \"C\" \
                  ON CONFLICT (operation_id, metric, dimension, country, bucket) \
                  DO UPDATE SET value = tally_cells.value + excluded.value \
-                 RETURNING operation_id, country \
-             ), touched AS (SELECT DISTINCT operation_id, country FROM folded) \
+                 RETURNING operation_id, country, value \
+             ), peaks AS ( \
+                 INSERT INTO tally_peaks (operation_id, country, peak) \
+                 SELECT operation_id, country, GREATEST(max(value), 0) FROM folded GROUP BY 1, 2 \
+                 ON CONFLICT (operation_id, country) DO UPDATE SET peak = GREATEST(tally_peaks.peak, excluded.peak) \
+                 RETURNING operation_id, country, peak \
+             ), high AS (SELECT operation_id, country FROM peaks WHERE peak >= $3) \
              SELECT (SELECT count(*) FROM gone) AS rows, (SELECT count(*) FROM folded) AS cells, \
-                    ARRAY(SELECT operation_id FROM touched ORDER BY operation_id, country) AS operations, \
-                    ARRAY(SELECT country FROM touched ORDER BY operation_id, country) AS countries",
+                    ARRAY(SELECT operation_id FROM high ORDER BY operation_id, country) AS operations, \
+                    ARRAY(SELECT country FROM high ORDER BY operation_id, country) AS countries",
         )
         .bind::<BigInt, _>(FOLD_ROWS)
         .bind::<BigInt, _>(budget.max(1))
+        .bind::<BigInt, _>(RECOUNT_PEAK)
         .load(c)?;
         let Some(done) = done.into_iter().next() else {
             return Ok(Folded::default());
         };
         if !done.countries.is_empty() {
-            // A second statement: the first one's writes are not visible within it.
+            // A high peak is set again from the cells as they are now, so that it falls once a
+            // huge figure is corrected. A second statement: the first one's writes are not
+            // visible within it.
             diesel::sql_query(
                 "INSERT INTO tally_peaks (operation_id, country, peak) \
                  SELECT c.operation_id, c.country, GREATEST(max(c.value), 0) FROM tally_cells c \

@@ -402,7 +402,7 @@ db_test!(
             let (db, stop) = (app.db.clone(), stop.clone());
             std::thread::spawn(move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    // One row per fold: the folds split writes as a small budget would.
+                    // One write per fold, so that folds fall between the racing writes.
                     db.with_conn(|c| opcoord::db::tally_log::fold(c, 1)).expect("fold while writing");
                     std::thread::sleep(std::time::Duration::from_millis(2));
                 }

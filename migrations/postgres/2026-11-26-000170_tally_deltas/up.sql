@@ -13,10 +13,14 @@ CREATE TABLE tally_deltas (
     metric        TEXT[] NOT NULL,
     bucket        TEXT[] NOT NULL,
     value         BIGINT[] NOT NULL,
-    -- Per country of the row, the largest difference the row adds to one cell (0 if none is
-    -- positive): what the range bound of docs/TALLIES.md sums.
+    -- On the first row of each write (empty on the others): per country it adds to, the
+    -- largest difference it adds to one cell (0 if none is positive), what the range bound of
+    -- docs/TALLIES.md sums. A fold takes whole writes, so a write's peaks stay pending as long
+    -- as any of its rows does.
     peak_country  TEXT[] NOT NULL,
     peak          BIGINT[] NOT NULL,
+    -- The writing transaction (txid_current()): the rows of one write share it.
+    xact          BIGINT NOT NULL,
     -- How many cells the row holds, so that a fold can take a bounded amount of work.
     cells         INTEGER NOT NULL
 );
