@@ -34,7 +34,7 @@ fn run<T>(db: &Database, every: Duration, alive: &Weak<T>) {
                     if last_error.take().is_some() {
                         log::info!("tally folder: folding again");
                     }
-                    if folded.rows == 0 {
+                    if folded.rows == 0 || alive.strong_count() == 0 {
                         break;
                     }
                     METRICS.tally_folded(folded.rows, folded.cells, began.elapsed().as_secs_f64());
