@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench ingest`; knobs: `BENCH_ITEMS` (20000), `BENCH_CLIENTS` (4),
 //! `BENCH_ROUNDS` (3), `BENCH_SETUP_SQL` (run after the migrations), `BENCH_SQLITE=0` (PostgreSQL
-//! only). See docs/BENCHMARKS.md.
+//! only), `BENCH_BATCHES=mixed` (every country in each batch), `BENCH_UPDATES=1` (time updates
+//! of stored records instead of creations). See docs/BENCHMARKS.md.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 #[path = "common.rs"]
@@ -38,6 +39,18 @@ struct Params {
     /// `BENCH_BATCHES=mixed`: batches of consecutive items, every country in each; otherwise
     /// each batch holds one country's items, as each national system pushes its own results.
     mixed: bool,
+    /// `BENCH_UPDATES=1`: the timed writes change records stored (untimed) just before, so the
+    /// API keeps each replaced version and the raw upsert updates in place.
+    updates: bool,
+}
+
+/// Request bodies (item count, JSON) and the same items checked, for the raw writers.
+type Workload = (Vec<(usize, String)>, Vec<CheckedInterception>);
+
+/// What a round writes: optionally a workload stored first, untimed, then the timed one.
+struct Work {
+    first: Option<Workload>,
+    timed: Workload,
 }
 
 /// The items cut into batches of at most [`BATCH`]. Per country, batches of that country's
@@ -229,7 +242,15 @@ impl CpuTime {
 /// Pushes every batch through the API from `clients` threads, then folds what the writes left in
 /// the tally delta log (PostgreSQL), so the time counts every cell the API had to write; returns
 /// items per second.
-fn api_run(addr: SocketAddr, db: &Database, token: &str, op: &str, bodies: &[(usize, String)], clients: usize) -> f64 {
+fn api_run(
+    addr: SocketAddr,
+    db: &Database,
+    token: &str,
+    op: &str,
+    bodies: &[(usize, String)],
+    clients: usize,
+    expect: &str,
+) -> f64 {
     let path = format!("/v1/operations/{op}/interceptions/batch");
     let elapsed = timed(clients, |start, next| {
         let client = Client::connect(addr);
@@ -238,7 +259,7 @@ fn api_run(addr: SocketAddr, db: &Database, token: &str, op: &str, bodies: &[(us
         while let Some((count, body)) = bodies.get(next.fetch_add(1, Ordering::Relaxed)) {
             let reply = client.expect("POST", &path, token, body.as_bytes(), 200);
             assert_eq!(reply["summary"]["rejected"], 0, "rejected items: {}", reply["results"]);
-            assert_eq!(reply["summary"]["created"], *count, "summary: {}", reply["summary"]);
+            assert_eq!(reply["summary"][expect], *count, "summary: {}", reply["summary"]);
         }
     });
     let folding = Instant::now();
@@ -349,12 +370,8 @@ fn print_phases(before: &[(String, f64)], after: &[(String, f64)], items: usize)
 
 /// Starts `opcoord serve` as a process of its own on a free 127.0.0.1 port; runs the rounds;
 /// stops it. Returns (API, raw) items per second, and the CPU per item of each, for each round.
-fn run_backend(
-    settings: Settings,
-    params: &Params,
-    bodies: &[(usize, String)],
-    checked: &[CheckedInterception],
-) -> Vec<Round> {
+fn run_backend(settings: Settings, params: &Params, work: &Work) -> Vec<Round> {
+    let (bodies, checked) = (&work.timed.0[..], &work.timed.1[..]);
     let db = Database::open(&settings).expect("open the database");
     db.with_conn(migrate::run_pending).expect("migrate");
     // What-if experiments (an extra index, say) without touching the migrations.
@@ -382,9 +399,15 @@ fn run_backend(
         }
         // Alternate which goes first, so neither always meets the larger table.
         let n = checked.len();
+        // With `BENCH_UPDATES=1` the same items are stored first, untimed, in both operations.
+        if let Some((first_bodies, first_checked)) = &work.first {
+            api_run(addr, &db, &token, &api_op, first_bodies, params.clients, "created");
+            raw_run(&db, &raw_op, first_checked, params.clients);
+        }
+        let expect = if work.first.is_some() { "updated" } else { "created" };
         let api = || {
             let before = CpuTime::now(pid);
-            let rate = api_run(addr, &db, &token, &api_op, bodies, params.clients);
+            let rate = api_run(addr, &db, &token, &api_op, bodies, params.clients, expect);
             (rate, CpuTime::per_item_since(before, pid, n))
         };
         let raw = || {
@@ -445,23 +468,48 @@ fn main() {
         clients: env_or("BENCH_CLIENTS", 4),
         rounds: env_or("BENCH_ROUNDS", 3),
         mixed: std::env::var("BENCH_BATCHES").is_ok_and(|v| v == "mixed"),
+        updates: std::env::var("BENCH_UPDATES").is_ok_and(|v| v == "1"),
     };
     let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "ingest: nproc={nproc} items={} batch={BATCH} clients={} rounds={} batches={}",
+        "ingest: nproc={nproc} items={} batch={BATCH} clients={} rounds={} batches={} writes={}",
         params.items,
         params.clients,
         params.rounds,
-        if params.mixed { "mixed" } else { "country" }
+        if params.mixed { "mixed" } else { "country" },
+        if params.updates { "updates" } else { "creates" }
     );
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let items: Vec<Value> = (0..params.items).map(|i| interception_item(&mut rng, i)).collect();
-    let checked: Vec<CheckedInterception> = items.iter().map(check).collect();
-    let bodies: Vec<(usize, String)> = batches(&items, params.mixed)
-        .iter()
-        .map(|chunk| (chunk.len(), json!({ "items": chunk }).to_string()))
-        .collect();
-    let mb = bodies.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6;
+    let prepare = |items: &[Value]| -> Workload {
+        let checked: Vec<CheckedInterception> = items.iter().map(check).collect();
+        let bodies: Vec<(usize, String)> = batches(items, params.mixed)
+            .iter()
+            .map(|chunk| (chunk.len(), json!({ "items": chunk }).to_string()))
+            .collect();
+        (bodies, checked)
+    };
+    let work = if params.updates {
+        // Each item again with one more arrest: every item an update of a stored record.
+        let changed: Vec<Value> = items
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                item["arrests"] = json!(item["arrests"].as_i64().unwrap_or(0) + 1);
+                item
+            })
+            .collect();
+        Work {
+            first: Some(prepare(&items)),
+            timed: prepare(&changed),
+        }
+    } else {
+        Work {
+            first: None,
+            timed: prepare(&items),
+        }
+    };
+    let mb = work.timed.0.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6;
     println!("generated {} items, {mb:.1} MB of request bodies", items.len());
 
     let mut table = Vec::new();
@@ -476,7 +524,7 @@ fn main() {
         println!("sqlite:");
         let mut sqlite = base("sqlite");
         sqlite.database_url = format!("{}/sqlite/bench.db", dir.path().display());
-        table.push(("sqlite", run_backend(sqlite, &params, &bodies, &checked)));
+        table.push(("sqlite", run_backend(sqlite, &params, &work)));
     }
 
     if let Some(admin_url) = std::env::var("BENCH_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
@@ -484,7 +532,7 @@ fn main() {
         let rates = in_fresh_schema(&admin_url, |url| {
             let mut postgres = base("postgres");
             postgres.database_url = url;
-            run_backend(postgres, &params, &bodies, &checked)
+            run_backend(postgres, &params, &work)
         });
         table.push(("postgres", rates));
     }
