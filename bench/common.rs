@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use opcoord::db::Database;
+use opcoord::db::{tally_log, Database};
 use opcoord::domain::audit::Writer;
 use opcoord::domain::interception::InterceptionInput;
 use opcoord::domain::version::IfMatch;
@@ -309,6 +309,23 @@ impl Served {
     pub fn stop(self) {
         actix_web::rt::System::new().block_on(self.handle.stop(true));
         self.thread.join().expect("server thread");
+    }
+}
+
+/// Folds the whole tally log (PostgreSQL; nothing to do on SQLite), waiting whenever a
+/// service's own folder holds the turn; returns the rows folded here and the time it took.
+pub fn fold_pending(db: &Database) -> (i64, Duration) {
+    let began = Instant::now();
+    let mut rows = 0;
+    loop {
+        rows += db
+            .with_conn(|c| tally_log::fold_all(c, tally_log::FOLD_CELLS))
+            .expect("fold the tally log")
+            .rows;
+        if db.with_conn(tally_log::pending).expect("pending differences") == 0 {
+            return (rows, began.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

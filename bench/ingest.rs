@@ -25,7 +25,7 @@ use opcoord::auth::claims::{Access, Scope};
 use opcoord::auth::Auth;
 use opcoord::config::Settings;
 use opcoord::db::schema::interceptions::{self, dsl as t};
-use opcoord::db::{migrate, tally_log, Database, DbConn};
+use opcoord::db::{migrate, Database, DbConn};
 use opcoord::domain::interception::{self, CheckedInterception, InterceptionInput};
 use serde_json::{json, Value};
 
@@ -262,16 +262,7 @@ fn api_run(
             assert_eq!(reply["summary"][expect], *count, "summary: {}", reply["summary"]);
         }
     });
-    let folding = Instant::now();
-    loop {
-        db.with_conn(|c| tally_log::fold_all(c, tally_log::FOLD_CELLS))
-            .expect("fold the tally log");
-        if db.with_conn(tally_log::pending).expect("pending differences") == 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1)); // the service's folder holds the turn
-    }
-    let elapsed = elapsed + folding.elapsed();
+    let elapsed = elapsed + fold_pending(db).1;
     bodies.iter().map(|(n, _)| n).sum::<usize>() as f64 / elapsed.as_secs_f64()
 }
 

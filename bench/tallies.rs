@@ -249,7 +249,7 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
             (size - loaded) as f64 / load_secs
         );
         loaded = size;
-        let (rows, took) = fold(&db);
+        let (rows, took) = fold_pending(&db);
         println!("  folded {rows} rows of the tally log in {:.2} s", took.as_secs_f64());
         let count = db
             .with_conn(|conn| {
@@ -337,22 +337,6 @@ fn run(settings: Settings, sizes: &[usize]) -> Vec<Measured> {
     results
 }
 
-/// Folds the whole tally log; returns the rows folded and the time it took.
-fn fold(db: &Database) -> (i64, Duration) {
-    let began = Instant::now();
-    let mut rows = 0;
-    loop {
-        rows += db
-            .with_conn(|c| tally_log::fold_all(c, tally_log::FOLD_CELLS))
-            .expect("fold")
-            .rows;
-        if db.with_conn(tally_log::pending).expect("pending") == 0 {
-            return (rows, began.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
 /// The latency of the same read while the tally log holds `BENCH_PENDING` (20,000: about one
 /// second of ingest) more items not yet folded, then after folding them. The items are the
 /// next ones of the operation, pushed through the write use case in chunks as the load does.
@@ -364,7 +348,7 @@ fn pending_reads(db: &Database, addr: SocketAddr, token: &str, loaded: usize, th
     load(db, OP, loaded, loaded + extra, threads, &item);
     let rows = db.with_conn(tally_log::pending).expect("pending");
     let with_log = summary(&latencies(addr, token, TALLIES, 30, requests));
-    let (folded_rows, took) = fold(db);
+    let (folded_rows, took) = fold_pending(db);
     let folded = summary(&latencies(addr, token, TALLIES, 30, requests));
     println!(
         "pending: {extra} more items, {rows} rows in the tally log: API median {:.3} ms, p99 {:.3} ms; \

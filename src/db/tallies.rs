@@ -148,7 +148,8 @@ pub enum Range {
 /// `0..=MAX_CELL`; when it answers `false` nothing was added and the caller must roll the
 /// transaction back, then check the cells' values under its countries' exclusive locks.
 ///
-/// On PostgreSQL the differences go to the delta log as one row ([`tally_log::append`]); an
+/// On PostgreSQL the differences go to the delta log, a row per dimension
+/// ([`tally_log::append`]); an
 /// [`Range::Unread`] addition first bounds the cells it adds to ([`tally::may_add_unread`]).
 /// On SQLite they are added to the cells in one statement over a JSON array (`json_each`), which
 /// returns every sum, exactly checked.

@@ -1,8 +1,8 @@
 //! The tally delta log (PostgreSQL): writes append their summed cell differences to
-//! `tally_deltas` (a row per breakdown dimension), and a fold adds the pending rows to `tally_cells` and deletes them in one
-//! transaction. Two writes of the same countries thus never update, nor wait for, the same cell
-//! rows, and a cell row is updated once per fold instead of once per write. Readers add what is
-//! pending ([`super::tallies`]). See docs/TALLIES.md.
+//! `tally_deltas` (a row per breakdown dimension), and a fold adds the pending rows to
+//! `tally_cells` and deletes them in one transaction. Two writes of the same countries thus never
+//! update, nor wait for, the same cell rows, and a cell row is updated once per fold instead of
+//! once per write. Readers add what is pending ([`super::tallies`]). See docs/TALLIES.md.
 
 use std::collections::BTreeMap;
 
@@ -26,10 +26,10 @@ pub const FOLD_ROWS: i64 = 512;
 /// after each success.
 pub const FOLD_CELLS: i64 = 200_000;
 
-/// Appends non-zero differences, in key order, one row per breakdown dimension. With [`Range::Unread`] it first reads
-/// a bound on the cells of each country it adds to (the country's peak at the last fold plus the
-/// peaks of the rows pending) and answers `false`, appending nothing, if
-/// [`tally::may_add_unread`] does not allow the addition.
+/// Appends non-zero differences, in key order, one row per breakdown dimension. With
+/// [`Range::Unread`] it first reads a bound on the cells of each country it adds to (the
+/// country's peak at the last fold plus the peaks of the writes pending) and answers `false`,
+/// appending nothing, if [`tally::may_add_unread`] does not allow the addition.
 pub fn append(conn: &mut DbConn, operation_id: &str, cells: &[(&CellKey, i64)], range: Range) -> Result<bool> {
     let DbConn::Postgres(c) = conn else {
         return Err(Error::internal("the tally delta log is PostgreSQL's"));
@@ -133,12 +133,12 @@ pub struct Folded {
 /// as many as fit in `budget` cells (at least one write; the writes among the oldest
 /// [`FOLD_ROWS`] rows), so that the work of one fold stays bounded however much was written.
 /// A write is never split between folds, so its peaks, on its first row, stay pending as long
-/// as any of its differences does. Raises the peak of each country whose cells it wrote
-/// to the largest of them; a peak at or past [`RECOUNT_PEAK`] is set again from all the
-/// country's cells, in the same transaction, so that it falls once a huge figure is corrected
-/// (below it, a peak that only grows costs nothing: the bound is far from the range). Nothing
-/// on SQLite. If another
-/// connection is folding, it does nothing (`Folded::default()`): the rows are that one's.
+/// as any of its differences does. Raises the peak of each country whose cells it wrote to the
+/// largest of them; a peak at or past [`RECOUNT_PEAK`] is set again from all the country's
+/// cells, in the same transaction, so that it falls once a huge figure is corrected (below it, a
+/// peak that only grows costs nothing: the bound is far from the range). Nothing on SQLite. If
+/// another connection is folding, it does nothing (`Folded::default()`): the rows are that
+/// one's.
 pub fn fold(conn: &mut DbConn, budget: i64) -> Result<Folded> {
     if !matches!(conn, DbConn::Postgres(_)) {
         return Ok(Folded::default());
